@@ -40,17 +40,18 @@ type SitePlan struct {
 	Site        *site.Site               `json:"-"`
 	Measurement *measurement.Measurement `json:"-"` // nil when the site has none
 
-	Name         string        `json:"name"`
-	File         string        `json:"file"`
-	P2P          P2P           `json:"p2p"`
-	Findings     []Finding     `json:"findings"`
-	Denials      []Denial      `json:"denials"`
-	Alternatives []Alternative `json:"alternatives"`
-	Chosen       string        `json:"chosen"`
-	Request      *Request      `json:"request,omitempty"`
-	Checklist    []Step        `json:"checklist,omitempty"`
-	Exposures    []Exposure    `json:"exposures,omitempty"`
-	Artifacts    []Artifact    `json:"artifacts"`
+	Name         string         `json:"name"`
+	File         string         `json:"file"`
+	P2P          P2P            `json:"p2p"`
+	Findings     []Finding      `json:"findings"`
+	Denials      []Denial       `json:"denials"`
+	Alternatives []Alternative  `json:"alternatives"`
+	Chosen       string         `json:"chosen"`
+	Request      *Request       `json:"request,omitempty"`
+	Checklist    []Step         `json:"checklist,omitempty"`
+	Exposures    []Exposure     `json:"exposures,omitempty"`
+	WireGuard    *WireGuardKeys `json:"wireguard,omitempty"`
+	Artifacts    []Artifact     `json:"artifacts"`
 }
 
 // Denied reports whether a policy denied something for this site; such a
@@ -130,6 +131,13 @@ type Exposure struct {
 	DeviceAddress string   `json:"device_address"`
 	DevicePort    int      `json:"device_port"`
 	Sources       []string `json:"sources"`
+}
+
+// WireGuardKeys references the site's WireGuard key pair. The private key
+// itself never enters a plan: only the path where the gateway keeps it.
+type WireGuardKeys struct {
+	PublicKey      string `json:"public_key"`       // base64, from `p2pplan keys gen`
+	PrivateKeyFile string `json:"private_key_file"` // path on the gateway, loaded by PostUp
 }
 
 // Artifact is one file written for a site.
