@@ -8,6 +8,8 @@ package site
 
 import (
 	"sort"
+
+	"github.com/p2pplan/p2pplan/internal/measurement"
 )
 
 // Profiles of SPEC §3.
@@ -35,6 +37,8 @@ type Site struct {
 	// MeasurementFile is the `measurement` attribute resolved against the
 	// site file's directory, "" when absent.
 	MeasurementFile string `json:"measurement_file"`
+	// Measurement is that file, loaded and validated; nil when absent.
+	Measurement *measurement.Measurement `json:"-"`
 
 	// sources maps a dotted field path ("router.firewall",
 	// "device.nvr.service.main.port") to where it was written.
