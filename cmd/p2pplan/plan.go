@@ -175,4 +175,3 @@ func diagWidth(w io.Writer) uint {
 	}
 	return 0 // no wrapping: stable output for logs and tests
 }
-
