@@ -45,6 +45,13 @@ type Measurement struct {
 	UDPBlocked          bool     `json:"udp_blocked"` // no answer to anything
 	OperatorNAT         bool     `json:"operator_nat"`
 	OperatorNATEvidence []string `json:"operator_nat_evidence"` // why operator_nat is what it is
+	// OperatorNATResult is the tri-state behind OperatorNAT: "detected",
+	// "not_detected" or "inconclusive" (no evidence either way). Added by
+	// the probe; absent in files written before it.
+	OperatorNATResult string `json:"operator_nat_result,omitempty"`
+	// ServerRFC5780 is false when the server gave no usable OTHER-ADDRESS
+	// (RFC 5780 §7.4): mapping and filtering could not be measured.
+	ServerRFC5780 bool `json:"server_rfc5780"`
 
 	RTTMs      float64 `json:"rtt_ms"`
 	DurationMs float64 `json:"duration_ms"`
@@ -62,6 +69,7 @@ type Test struct {
 	Answered bool   `json:"answered"` // a valid response arrived
 	From     string `json:"from,omitempty"`
 	Mapped   string `json:"mapped,omitempty"`
+	Error    string `json:"error,omitempty"` // an error response's code and reason
 }
 
 var validNAT = map[string]bool{
