@@ -1,0 +1,442 @@
+// Package nftables is p2pplan's nftables generator.
+//
+// A ruleset is a typed model (this file): one table `inet p2pplan` owned by
+// p2pplan, its interval sets and base chains, and rules made of small typed
+// matches and one statement. The same model is
+//   - validated before anything is rendered (Validate, the "base step" every
+//     generator's output goes through, as in Aerleon),
+//   - rendered to `nft -f` text by one printer (Format),
+//   - read back from that text by a strict parser of the printer's grammar
+//     (Parse), so `p2pplan apply` takes the very file `nft -f` takes,
+//   - converted to github.com/google/nftables objects (ToNetlink) and read
+//     back from the kernel (ReadKernel).
+//
+// Text is never glued together from unstructured pieces: every token comes
+// from a typed field, and the only free text (rule comments and the title)
+// goes through one sanitiser.
+package nftables
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"slices"
+)
+
+// TableName is the only table p2pplan ever writes, reads or deletes. The
+// family is always inet so one table holds IPv4 and IPv6 rules.
+const TableName = "p2pplan"
+
+// WireGuardInterface is the gateway's tunnel interface the vpn mode forwards
+// from (at most 15 characters: IFNAMSIZ-1).
+const WireGuardInterface = "wg-p2pplan"
+
+// Ruleset is one `nft -f` file: a title line and the p2pplan table.
+type Ruleset struct {
+	Title string // free text for the header comment, sanitised when printed
+	Table Table
+}
+
+// Table is `table inet p2pplan`.
+type Table struct {
+	Sets   []Set
+	Chains []Chain
+}
+
+// AddrType is the key type of a set.
+type AddrType string
+
+// Set key types.
+const (
+	IPv4Addr AddrType = "ipv4_addr"
+	IPv6Addr AddrType = "ipv6_addr"
+)
+
+// Set is a named interval set of prefixes (`flags interval`). Elements are
+// kept canonical (NormalizePrefixes) so the text, the kernel and the model
+// agree element for element.
+type Set struct {
+	Name     string
+	Type     AddrType
+	Elements []netip.Prefix
+}
+
+// ChainType, Hook and Policy are the base-chain attributes.
+type (
+	ChainType string
+	Hook      string
+	Policy    string
+)
+
+// Values used by p2pplan.
+const (
+	ChainFilter ChainType = "filter"
+	ChainNAT    ChainType = "nat"
+
+	HookPrerouting  Hook = "prerouting"
+	HookInput       Hook = "input"
+	HookForward     Hook = "forward"
+	HookOutput      Hook = "output"
+	HookPostrouting Hook = "postrouting"
+
+	PolicyAccept Policy = "accept"
+	PolicyDrop   Policy = "drop"
+)
+
+// Standard priorities (nft's names for them).
+const (
+	PriorityDstNAT = -100
+	PriorityFilter = 0
+	PrioritySrcNAT = 100
+)
+
+// Chain is a base chain.
+type Chain struct {
+	Name     string
+	Type     ChainType
+	Hook     Hook
+	Priority int
+	Policy   Policy
+	Rules    []Rule
+}
+
+// Rule is a conjunction of matches followed by one statement.
+type Rule struct {
+	Matches   []Match
+	Statement Statement
+	Comment   string // sanitised when printed; builders put names only here
+
+	// Unknown describes a kernel rule the decoder could not map onto this
+	// model (someone edited our table by hand). It is only ever set by
+	// ReadKernel, printed as a comment line in diffs, and refused by Validate.
+	Unknown string
+}
+
+// Match is one typed match of a rule.
+type Match interface{ isMatch() }
+
+// Dir selects the source or destination address.
+type Dir string
+
+// Address directions.
+const (
+	Src Dir = "saddr"
+	Dst Dir = "daddr"
+)
+
+// Proto is a transport protocol.
+type Proto string
+
+// Transport protocols: a forwarded flow always names exactly one.
+const (
+	TCP Proto = "tcp"
+	UDP Proto = "udp"
+)
+
+// IIFName matches the input interface by name: `iifname "wg-p2pplan"`.
+type IIFName struct{ Name string }
+
+// Addr matches an address or prefix: `ip saddr 198.51.100.0/24`. The family
+// (ip or ip6) is the prefix's.
+type Addr struct {
+	Dir    Dir
+	Prefix netip.Prefix
+}
+
+// AddrSet matches against a named set: `ip saddr @clients4`.
+type AddrSet struct {
+	Family Family
+	Dir    Dir
+	Set    string
+}
+
+// Port matches one destination port of one protocol: `tcp dport 40001`.
+// There is deliberately no range form.
+type Port struct {
+	Proto Proto
+	Port  uint16
+}
+
+// CtState matches conntrack states: `ct state established,related`.
+type CtState struct{ States []string }
+
+// CtStatusDNAT matches flows that went through a DNAT: `ct status dnat`, so a
+// forward accept only admits what the prerouting chain translated.
+type CtStatusDNAT struct{}
+
+func (IIFName) isMatch()      {}
+func (Addr) isMatch()         {}
+func (AddrSet) isMatch()      {}
+func (Port) isMatch()         {}
+func (CtState) isMatch()      {}
+func (CtStatusDNAT) isMatch() {}
+
+// Family is a network family of a match.
+type Family string
+
+// Network families.
+const (
+	IP  Family = "ip"
+	IP6 Family = "ip6"
+)
+
+// FamilyOf returns the family of an address.
+func FamilyOf(a netip.Addr) Family {
+	if a.Is4() {
+		return IP
+	}
+	return IP6
+}
+
+// Statement ends a rule.
+type Statement interface{ isStatement() }
+
+// Accept and Drop are verdicts.
+type (
+	Accept struct{}
+	Drop   struct{}
+)
+
+// DNAT translates the destination to one address and one port:
+// `dnat ip to 192.168.1.108:37777`.
+type DNAT struct {
+	Addr netip.Addr
+	Port uint16
+}
+
+func (Accept) isStatement() {}
+func (Drop) isStatement()   {}
+func (DNAT) isStatement()   {}
+
+// ctStates are the conntrack states the model knows, in nft's print order.
+var ctStates = []string{"invalid", "established", "related", "new", "untracked"}
+
+var (
+	identRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+	ifnameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$`)
+)
+
+// Validate is the base step: it refuses anything the generators must never
+// emit before a single line is printed or a netlink message queued. Beyond
+// well-formedness it enforces SPEC §8's invariant: every DNAT and every
+// forward accept names exactly one protocol, one port (never zero, never a
+// range) and one destination host — a DMZ cannot be expressed.
+func Validate(rs *Ruleset) error {
+	sets := map[string]Set{}
+	for _, s := range rs.Table.Sets {
+		if !identRE.MatchString(s.Name) {
+			return fmt.Errorf("set %q: name is not an identifier", s.Name)
+		}
+		if _, dup := sets[s.Name]; dup {
+			return fmt.Errorf("set %s: defined twice", s.Name)
+		}
+		if s.Type != IPv4Addr && s.Type != IPv6Addr {
+			return fmt.Errorf("set %s: unsupported type %q", s.Name, s.Type)
+		}
+		if len(s.Elements) == 0 {
+			return fmt.Errorf("set %s: no elements", s.Name)
+		}
+		for _, p := range s.Elements {
+			if !p.IsValid() || (p.Addr().Is4() != (s.Type == IPv4Addr)) || p.Addr().Is4In6() {
+				return fmt.Errorf("set %s: element %v does not fit %s", s.Name, p, s.Type)
+			}
+		}
+		if !slices.Equal(s.Elements, NormalizePrefixes(s.Elements)) {
+			return fmt.Errorf("set %s: elements are not canonical (sorted, merged, no overlap)", s.Name)
+		}
+		sets[s.Name] = s
+	}
+	chains := map[string]bool{}
+	for _, c := range rs.Table.Chains {
+		if !identRE.MatchString(c.Name) {
+			return fmt.Errorf("chain %q: name is not an identifier", c.Name)
+		}
+		if chains[c.Name] {
+			return fmt.Errorf("chain %s: defined twice", c.Name)
+		}
+		chains[c.Name] = true
+		if err := validateChain(c, sets); err != nil {
+			return fmt.Errorf("chain %s: %w", c.Name, err)
+		}
+	}
+	return nil
+}
+
+func validateChain(c Chain, sets map[string]Set) error {
+	switch c.Hook {
+	case HookPrerouting, HookInput, HookForward, HookOutput, HookPostrouting:
+	default:
+		return fmt.Errorf("unsupported hook %q", c.Hook)
+	}
+	switch c.Type {
+	case ChainFilter:
+	case ChainNAT:
+		if c.Hook == HookForward {
+			return fmt.Errorf("a nat chain cannot hook forward")
+		}
+	default:
+		return fmt.Errorf("unsupported chain type %q", c.Type)
+	}
+	switch c.Policy {
+	case PolicyAccept, PolicyDrop:
+	default:
+		return fmt.Errorf("unsupported policy %q", c.Policy)
+	}
+	// The forward filter is where exposure is decided: whatever is not
+	// accepted explicitly must be dropped.
+	if c.Type == ChainFilter && c.Hook == HookForward && c.Policy != PolicyDrop {
+		return fmt.Errorf("a forward filter chain must have policy drop")
+	}
+	for i, r := range c.Rules {
+		if err := validateRule(c, r, sets); err != nil {
+			return fmt.Errorf("rule %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+func validateRule(c Chain, r Rule, sets map[string]Set) error {
+	if r.Unknown != "" {
+		return fmt.Errorf("rule not generated by p2pplan: %s", r.Unknown)
+	}
+	var (
+		ports, dsts, ctOnly = 0, 0, true
+		dstHost             bool
+		fam                 Family
+	)
+	setFam := func(f Family) error {
+		if fam != "" && fam != f {
+			return fmt.Errorf("mixes ip and ip6 matches: it could never match")
+		}
+		fam = f
+		return nil
+	}
+	for _, m := range r.Matches {
+		switch m := m.(type) {
+		case IIFName:
+			ctOnly = false
+			if !ifnameRE.MatchString(m.Name) {
+				return fmt.Errorf("interface name %q is not valid", m.Name)
+			}
+		case Addr:
+			ctOnly = false
+			if !m.Prefix.IsValid() || m.Prefix != m.Prefix.Masked() || m.Prefix.Addr().Is4In6() {
+				return fmt.Errorf("prefix %v is not canonical", m.Prefix)
+			}
+			if m.Dir != Src && m.Dir != Dst {
+				return fmt.Errorf("bad direction %q", m.Dir)
+			}
+			if err := setFam(FamilyOf(m.Prefix.Addr())); err != nil {
+				return err
+			}
+			if m.Dir == Dst {
+				dsts++
+				dstHost = m.Prefix.IsSingleIP()
+			}
+		case AddrSet:
+			ctOnly = false
+			s, ok := sets[m.Set]
+			if !ok {
+				return fmt.Errorf("set @%s is not defined", m.Set)
+			}
+			if (m.Family == IP) != (s.Type == IPv4Addr) || (m.Family != IP && m.Family != IP6) {
+				return fmt.Errorf("%s match against set @%s of type %s", m.Family, m.Set, s.Type)
+			}
+			if m.Dir != Src && m.Dir != Dst {
+				return fmt.Errorf("bad direction %q", m.Dir)
+			}
+			if err := setFam(m.Family); err != nil {
+				return err
+			}
+			if m.Dir == Dst {
+				dsts++
+			}
+		case Port:
+			ctOnly = false
+			if m.Proto != TCP && m.Proto != UDP {
+				return fmt.Errorf("protocol %q: only tcp and udp", m.Proto)
+			}
+			if m.Port == 0 {
+				return fmt.Errorf("port 0")
+			}
+			ports++
+		case CtState:
+			if len(m.States) == 0 {
+				return fmt.Errorf("ct state with no state")
+			}
+			for i, s := range m.States {
+				if !slices.Contains(ctStates, s) {
+					return fmt.Errorf("unknown ct state %q", s)
+				}
+				if i > 0 && slices.Index(ctStates, s) <= slices.Index(ctStates, m.States[i-1]) {
+					return fmt.Errorf("ct states must be listed once, in the order %v", ctStates)
+				}
+			}
+		case CtStatusDNAT:
+			ctOnly = false
+		case nil:
+			return fmt.Errorf("nil match")
+		default:
+			return fmt.Errorf("unsupported match %T", m)
+		}
+	}
+	if c.Type == ChainNAT && len(r.Matches) > 0 {
+		for _, m := range r.Matches {
+			if _, ok := m.(CtState); ok {
+				return fmt.Errorf("ct state in a nat chain")
+			}
+		}
+	}
+	// A "service" rule is what exposes something: it must name one protocol,
+	// one port and one destination host.
+	service := func(what string) error {
+		if ports != 1 {
+			return fmt.Errorf("%s must name exactly one protocol and port, has %d", what, ports)
+		}
+		if dsts != 1 || !dstHost {
+			return fmt.Errorf("%s must name exactly one destination host address", what)
+		}
+		return nil
+	}
+	switch s := r.Statement.(type) {
+	case Accept:
+		if c.Type == ChainFilter && c.Hook == HookForward {
+			if ctOnly {
+				for _, m := range r.Matches {
+					for _, st := range m.(CtState).States {
+						if st != "established" && st != "related" {
+							return fmt.Errorf("a forward accept on ct state %s would admit new flows", st)
+						}
+					}
+				}
+				if len(r.Matches) == 0 {
+					return fmt.Errorf("an accept with no match forwards everything")
+				}
+				return nil
+			}
+			return service("a forward accept")
+		}
+	case Drop:
+	case DNAT:
+		if c.Type != ChainNAT || c.Hook != HookPrerouting {
+			return fmt.Errorf("dnat outside a nat prerouting chain")
+		}
+		if err := service("a dnat"); err != nil {
+			return err
+		}
+		if !s.Addr.IsValid() || s.Addr.Is4In6() || s.Addr.Zone() != "" {
+			return fmt.Errorf("dnat target %v is not an address", s.Addr)
+		}
+		if s.Port == 0 {
+			return fmt.Errorf("dnat to port 0")
+		}
+		if FamilyOf(s.Addr) != fam {
+			return fmt.Errorf("dnat %s target for a %s match", FamilyOf(s.Addr), fam)
+		}
+	case nil:
+		return fmt.Errorf("no statement")
+	default:
+		return fmt.Errorf("unsupported statement %T", s)
+	}
+	return nil
+}
