@@ -26,49 +26,63 @@ func SystemHopProber() HopProber { return recverrProber{} }
 
 type recverrProber struct{}
 
-func (recverrProber) Hops(ctx context.Context, server netip.AddrPort, local netip.Addr, maxTTL int, s schedule) ([]Hop, error) {
-	var (
-		mu   sync.Mutex
-		hops []Hop
-		wg   sync.WaitGroup
-		errs []error
-	)
+func (recverrProber) Open(server netip.AddrPort, local netip.Addr, maxTTL int) (HopRun, error) {
+	// Every socket is opened here, on the caller's goroutine: a caller that
+	// runs inside a network namespace (the lab, "ip netns exec") keeps them
+	// there; the goroutines below only use them.
+	var conns []*net.UDPConn
+	closeAll := func() {
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}
 	for ttl := 1; ttl <= maxTTL; ttl++ {
-		wg.Add(1)
-		go func(ttl int) {
-			defer wg.Done()
-			h, ok, err := probeTTL(ctx, server, local, ttl, s)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-			}
-			if ok {
-				hops = append(hops, h)
-			}
-		}(ttl)
+		c, err := openTTL(local, ttl)
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		conns = append(conns, c)
 	}
-	wg.Wait()
-	sort.Slice(hops, func(i, j int) bool { return hops[i].TTL < hops[j].TTL })
-	if len(hops) == 0 && len(errs) > 0 {
-		return nil, errs[0]
-	}
-	return hops, nil
+	return func(ctx context.Context, s schedule) []Hop {
+		defer closeAll()
+		var (
+			mu   sync.Mutex
+			hops []Hop
+			wg   sync.WaitGroup
+		)
+		for i, c := range conns {
+			wg.Add(1)
+			go func(ttl int, c *net.UDPConn) {
+				defer wg.Done()
+				if h, ok := probeTTL(ctx, c, server, ttl, s); ok {
+					mu.Lock()
+					hops = append(hops, h)
+					mu.Unlock()
+				}
+			}(i+1, c)
+		}
+		wg.Wait()
+		sort.Slice(hops, func(i, j int) bool { return hops[i].TTL < hops[j].TTL })
+		return hops
+	}, nil
 }
 
-func probeTTL(ctx context.Context, server netip.AddrPort, local netip.Addr, ttl int, s schedule) (Hop, bool, error) {
+// openTTL opens a UDP socket whose datagrams leave with the given TTL and
+// whose ICMP errors are queued for reading (IP_RECVERR).
+func openTTL(local netip.Addr, ttl int) (*net.UDPConn, error) {
 	laddr := &net.UDPAddr{}
 	if local.IsValid() {
 		laddr.IP = local.AsSlice()
 	}
 	c, err := net.ListenUDP("udp4", laddr)
 	if err != nil {
-		return Hop{}, false, err
+		return nil, err
 	}
-	defer c.Close()
 	raw, err := c.SyscallConn()
 	if err != nil {
-		return Hop{}, false, err
+		c.Close()
+		return nil, err
 	}
 	var serr error
 	if err := raw.Control(func(fd uintptr) {
@@ -77,16 +91,25 @@ func probeTTL(ctx context.Context, server netip.AddrPort, local netip.Addr, ttl 
 		}
 		serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_RECVERR, 1)
 	}); err != nil {
-		return Hop{}, false, err
+		serr = err
 	}
 	if serr != nil {
-		return Hop{}, false, serr
+		c.Close()
+		return nil, serr
+	}
+	return c, nil
+}
+
+func probeTTL(ctx context.Context, c *net.UDPConn, server netip.AddrPort, ttl int, s schedule) (Hop, bool) {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return Hop{}, false
 	}
 	// A Binding request: if this TTL reaches the server, its answer marks
 	// the destination.
 	req, err := newRequest(changeNone)
 	if err != nil {
-		return Hop{}, false, err
+		return Hop{}, false
 	}
 	dst := net.UDPAddrFromAddrPort(server)
 	buf := make([]byte, 1500)
@@ -101,21 +124,21 @@ func probeTTL(ctx context.Context, server netip.AddrPort, local netip.Addr, ttl 
 		for {
 			h, got, err := readHop(raw, buf, oob, req.TransactionID, ttl)
 			if got {
-				return h, true, nil
+				return h, true
 			}
 			if err != nil {
 				var ne net.Error
 				if errors.As(err, &ne) && ne.Timeout() {
 					break
 				}
-				return Hop{}, false, nil
+				return Hop{}, false
 			}
 		}
 		if ctx.Err() != nil {
-			return Hop{}, false, nil
+			return Hop{}, false
 		}
 	}
-	return Hop{}, false, nil
+	return Hop{}, false
 }
 
 // readHop waits for one event on the socket: an ICMP error from the error

@@ -73,9 +73,11 @@ var NoHops HopProber = noHops{}
 
 type noHops struct{}
 
-func (noHops) Hops(context.Context, netip.AddrPort, netip.Addr, int, schedule) ([]Hop, error) {
-	return nil, errors.New("path probe disabled")
+func (noHops) Open(netip.AddrPort, netip.Addr, int) (HopRun, error) {
+	return nil, errDisabled
 }
+
+var errDisabled = errors.New("path probe disabled")
 
 // initialSchedule spreads the Rc transmissions of test I over the first-
 // answer timeout: 79 RTOs in all (RFC 5389 §7.2.1 with Rc=7, Rm=16).
@@ -136,14 +138,18 @@ func Probe(ctx context.Context, o Options) (*measurement.Measurement, error) {
 
 	// The path probe runs beside the STUN tests.
 	var hops []Hop
-	var hopsErr error
 	hopsDone := make(chan struct{})
-	go func() {
-		defer close(hopsDone)
-		hctx, cancel := context.WithTimeout(ctx, hopBudget)
-		defer cancel()
-		hops, hopsErr = o.Hops.Hops(hctx, o.Server, o.Local.Addr(), maxHops, scaledSchedule(0))
-	}()
+	hopRun, hopsErr := o.Hops.Open(o.Server, o.Local.Addr(), maxHops)
+	if hopsErr != nil {
+		close(hopsDone)
+	} else {
+		go func() {
+			defer close(hopsDone)
+			hctx, cancel := context.WithTimeout(ctx, hopBudget)
+			defer cancel()
+			hops = hopRun(hctx, scaledSchedule(0))
+		}()
+	}
 
 	var (
 		ev  = Evidence{Server: o.Server, MapLocal: mconn.LocalAddr(), FiltLocal: fconn.LocalAddr(), HostAddrs: hostAddrs}
@@ -248,11 +254,8 @@ func Probe(ctx context.Context, o Options) (*measurement.Measurement, error) {
 		if !mapped.IsValid() {
 			mapped = ev.FiltI.Answer.Mapped
 		}
-		if hopsErr != nil && len(hops) == 0 {
-			hops = nil
-		}
 		m.OperatorNAT, m.OperatorNATResult, m.OperatorNATEvidence = OperatorNAT(hops, mapped, v.NoNAT, o.DeclaredWAN)
-		if hopsErr != nil && len(hops) == 0 && hopsErr.Error() != "path probe disabled" {
+		if hopsErr != nil && !errors.Is(hopsErr, errDisabled) {
 			m.OperatorNATEvidence = append(m.OperatorNATEvidence, "path probe failed: "+hopsErr.Error())
 		}
 	}

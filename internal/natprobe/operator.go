@@ -17,9 +17,16 @@ type Hop struct {
 // HopProber sends TTL-limited probes toward server and reports the routers
 // on the path, as seen from inside the LAN. Injected so operator-NAT
 // evidence is unit-tested without sockets.
+//
+// Open creates every socket on the calling goroutine (so a caller inside a
+// network namespace keeps them there); the returned HopRun does the probing
+// and may run on any goroutine.
 type HopProber interface {
-	Hops(ctx context.Context, server netip.AddrPort, local netip.Addr, maxTTL int, s schedule) ([]Hop, error)
+	Open(server netip.AddrPort, local netip.Addr, maxTTL int) (HopRun, error)
 }
+
+// HopRun probes until every TTL is answered, its schedule ends or ctx ends.
+type HopRun func(ctx context.Context, s schedule) []Hop
 
 // Operator-NAT results (a tri-state: "not detected" is distinct from "could
 // not look", as in Tailscale's netcheck).
