@@ -31,7 +31,7 @@ p2p_ok contains [2, 0, sprintf("Direct P2P is only chosen for the profiles %s; t
 	not site.profile in p2p_profiles
 }
 
-p2p_profiles := object.get(data.p2pplan.config.recommended, "p2p", [])
+p2p_profiles := object.get(recommended_profiles, "p2p", [])
 
 # --- vpn -------------------------------------------------------------------
 
@@ -191,7 +191,7 @@ in_range(port, r) if {
 # Ports of the shared range p2pplan may allocate: not well-known, not a
 # service's default port.
 shared_usable_ports := ((r.to - r.from) + 1) - count({p |
-	some p in array.concat(data.p2pplan.config.well_known_ports, [s.port | some s in services])
+	some p in array.concat(well_known_ports, [s.port | some s in services])
 	in_range(p, r)
 }) if {
 	r := site.wan.shared_ipv4_ports
@@ -254,7 +254,7 @@ default recommended(_) := false
 recommended(mode) if {
 	not mode in never_modes
 	mode != "ipv6"
-	site.profile in object.get(data.p2pplan.config.recommended, mode, [])
+	site.profile in object.get(recommended_profiles, mode, [])
 }
 
 # field guide: VPN, the answer for any firewall-protected site.
@@ -262,7 +262,7 @@ recommended("vpn") if site.router.firewall == true
 
 # field guide: fixed IPv6, for sites IPv6-native on both sides.
 recommended("ipv6") if {
-	site.profile in object.get(data.p2pplan.config.recommended, "ipv6", [])
+	site.profile in object.get(recommended_profiles, "ipv6", [])
 	ipv6_native_both
 }
 

@@ -4,7 +4,7 @@
 package p2pplan
 
 # SPEC §5: the profile's default order, from data.
-order := object.get(data.p2pplan.config.order, site.profile, [])
+order := object.get(profile_orders, site.profile, [])
 
 # A mode that may be chosen: applicable and never DMZ or UPnP, whatever the data says.
 selectable(mode) if {

@@ -1,6 +1,6 @@
 # Findings of SPEC §6: the field guide's known issues (P2P-*) and the
 # security review (SEC-*). Severities and titles come from
-# data.p2pplan.data.p2pplan.config.findings so an operator can retune them.
+# data.p2pplan.config.findings so an operator can retune them.
 package p2pplan
 
 # SPEC §5 "Known issues": the findings that mean P2P is not the answer.
@@ -13,8 +13,8 @@ severity_rank := {"denied": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 # operator's catalogue still comes out (severity high, title = id): fail closed.
 finding(id, detail, remediation, field) := {
 	"id": id,
-	"severity": object.get(data.p2pplan.config.findings, [id, "severity"], "high"),
-	"title": object.get(data.p2pplan.config.findings, [id, "title"], id),
+	"severity": object.get(catalogue, [id, "severity"], "high"),
+	"title": object.get(catalogue, [id, "title"], id),
 	"detail": detail,
 	"remediation": remediation,
 	"field": field,
@@ -276,7 +276,7 @@ exposure_problem(svc) := "its own default port" if {
 	other.name != svc.name
 	other.port == svc.external_port
 } else := "a well-known port scanned first" if {
-	svc.external_port in data.p2pplan.config.well_known_ports
+	svc.external_port in well_known_ports
 }
 
 sec_findings contains finding(
@@ -292,7 +292,7 @@ sec_findings contains finding(
 considered(mode) := "requested" if {
 	site.request == mode
 } else := sprintf("in the %s profile's order", [site.profile]) if {
-	mode in object.get(data.p2pplan.config.order, site.profile, [])
+	mode in object.get(profile_orders, site.profile, [])
 }
 
 # field guide: static PAT, the public IP must be fixed.

@@ -1,7 +1,5 @@
 package p2pplan_test
 
-import data.p2pplan
-
 test_base_has_no_finding if {
 	d := decide(base)
 	d.findings == []

@@ -104,5 +104,3 @@ alt(inp, mode) := a if {
 	some a in decide(inp).alternatives
 	a.mode == mode
 }
-
-reasons_text(inp, mode) := concat(" ", alt(inp, mode).reasons)

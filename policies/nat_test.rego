@@ -1,7 +1,5 @@
 package p2pplan_test
 
-import data.p2pplan
-
 # field guide: direct P2P path, the full matrix of declared NATs
 # (rows: site, columns: clients).
 path_matrix := {
