@@ -1,0 +1,178 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/p2pplan/p2pplan/internal/golden"
+	"github.com/p2pplan/p2pplan/internal/plan"
+)
+
+// atRepoRoot runs the test from the repository root so file names in
+// reports read as a user would type them (examples/x.hcl), and returns the
+// absolute path of this package's testdata.
+func atRepoRoot(t *testing.T) string {
+	t.Helper()
+	td, err := filepath.Abs("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir("../..")
+	return td
+}
+
+func runCLI(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func examples(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("examples/*.hcl")
+	if err != nil || len(files) < 13 {
+		t.Fatalf("want at least 13 examples, got %d (%v)", len(files), err)
+	}
+	return files
+}
+
+// TestExamplesGolden checks every example's plan JSON and text report
+// against golden files (go test ./cmd/p2pplan -update refreshes them).
+func TestExamplesGolden(t *testing.T) {
+	td := atRepoRoot(t)
+	for _, file := range examples(t) {
+		name := strings.TrimSuffix(filepath.Base(file), ".hcl")
+		t.Run(name, func(t *testing.T) {
+			wantCode := exitOK
+			if name == "dmz-requested" {
+				wantCode = exitDenied
+			}
+			for _, format := range []string{"json", "text"} {
+				code, out, errOut := runCLI("check", "--format", format, file)
+				if code != wantCode {
+					t.Fatalf("%s: exit %d, want %d; stderr: %s", format, code, wantCode, errOut)
+				}
+				golden.Assert(t, filepath.Join(td, "examples", name+"."+format), []byte(out))
+			}
+		})
+	}
+}
+
+// TestDMZExample: the DMZ example exits 1, names SEC-001, and no site of any
+// example ever gets dmz or upnp as its mode.
+func TestDMZExample(t *testing.T) {
+	atRepoRoot(t)
+	code, out, _ := runCLI("check", "--format", "json", "examples/dmz-requested.hcl")
+	if code != exitDenied {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	var p plan.Plan
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Sites) != 1 || len(p.Sites[0].Denials) == 0 || p.Sites[0].Denials[0].ID != "SEC-001" {
+		t.Fatalf("denials: %+v", p.Sites[0].Denials)
+	}
+	code, out, _ = runCLI("check", "--format", "json", "examples")
+	if code != exitDenied {
+		t.Fatalf("whole examples directory: exit %d, want 1", code)
+	}
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	for _, sp := range p.Sites {
+		if sp.Chosen == plan.ModeDMZ || sp.Chosen == plan.ModeUPnP {
+			t.Errorf("site %s: chosen %s", sp.Name, sp.Chosen)
+		}
+	}
+}
+
+// TestDeterministic: the same input gives the same bytes, whatever the
+// number of workers.
+func TestDeterministic(t *testing.T) {
+	atRepoRoot(t)
+	_, first, _ := runCLI("check", "--format", "json", "--workers", "1", "examples")
+	for _, workers := range []string{"1", "2", "8"} {
+		_, again, _ := runCLI("check", "--format", "json", "--workers", workers, "examples")
+		if again != first {
+			t.Fatalf("--workers %s: output differs from the first run", workers)
+		}
+	}
+}
+
+// TestBadInputExitsTwo runs the CLI on every bad-input file of the loader's
+// tests: exit 2, the diagnostic names the file and line, stdout is empty.
+func TestBadInputExitsTwo(t *testing.T) {
+	atRepoRoot(t)
+	files, _ := filepath.Glob("internal/site/testdata/bad/*.hcl")
+	if len(files) < 20 {
+		t.Fatalf("want at least 20 bad-input files, got %d", len(files))
+	}
+	for _, file := range files {
+		code, out, errOut := runCLI("check", "--format", "json", file)
+		if code != exitInput {
+			t.Errorf("%s: exit %d, want 2", file, code)
+		}
+		if out != "" {
+			t.Errorf("%s: something was printed on stdout: %s", file, out)
+		}
+		if !strings.Contains(errOut, "on "+file+" line ") {
+			t.Errorf("%s: diagnostic does not name the file and line:\n%s", file, errOut)
+		}
+	}
+}
+
+// TestUsageErrors: bad flags, missing arguments and missing files exit 2.
+func TestUsageErrors(t *testing.T) {
+	atRepoRoot(t)
+	for _, args := range [][]string{
+		{"check"},
+		{"check", "--format", "yaml", "examples"},
+		{"check", "--bogus", "examples"},
+		{"check", "does-not-exist.hcl"},
+		{"check", "--measurement", "nonsense", "examples"},
+		{"check", "--measurement", "no-such-site=examples/measurements/none.json", "examples/home-fixed-ipv4.hcl"},
+		{"policy", "test", "does-not-exist"},
+		{"nosuchcommand"},
+	} {
+		if code, _, errOut := runCLI(args...); code != exitInput {
+			t.Errorf("%v: exit %d, want 2 (stderr %s)", args, code, errOut)
+		}
+	}
+}
+
+// TestPolicyTest runs the embedded policies' Rego unit tests through the
+// CLI: they pass and cover at least 90% of policy lines.
+func TestPolicyTest(t *testing.T) {
+	code, out, errOut := runCLI("policy", "test")
+	if code != exitOK {
+		t.Fatalf("exit %d:\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, " passed, 0 failed") {
+		t.Errorf("unexpected output:\n%s", out)
+	}
+}
+
+// TestPolicyBundle writes the bundle twice: same bytes, a gzip file.
+func TestPolicyBundle(t *testing.T) {
+	dir := t.TempDir()
+	var files [2][]byte
+	for i := range files {
+		path := filepath.Join(dir, "bundle.tar.gz")
+		if code, _, errOut := runCLI("policy", "bundle", "-o", path); code != exitOK {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[i] = raw
+	}
+	if !bytes.Equal(files[0], files[1]) || len(files[0]) < 2 || files[0][0] != 0x1f || files[0][1] != 0x8b {
+		t.Fatal("bundle is not a deterministic gzip file")
+	}
+}

@@ -1,0 +1,4 @@
+# want: 3:13 Invalid value for profile
+site "a" {
+  profile = "hotel"
+}

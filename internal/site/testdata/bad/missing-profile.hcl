@@ -1,0 +1,4 @@
+# want: 2:10 Missing required argument
+site "a" {
+  online = true
+}

@@ -1,0 +1,4 @@
+# want: 1:1 No site
+locals {
+  a = 1
+}

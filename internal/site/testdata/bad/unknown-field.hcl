@@ -1,0 +1,5 @@
+# want: 4:3 Unsupported argument
+site "a" {
+  profile = "home"
+  profil  = "home"
+}

@@ -1,0 +1,4 @@
+# want: 3:16 Unsupported attribute
+site "a" {
+  profile = var.profile
+}

@@ -1,0 +1,5 @@
+# want: 4:13 Incorrect attribute value type
+site "a" {
+  profile = "home"
+  online  = "maybe"
+}
