@@ -288,12 +288,24 @@ sec_findings contains finding(
 	some e in default_port_exposures
 }
 
-# Why a mode is under consideration for this site.
+# Why a mode is under consideration for this site: it was requested, or it
+# comes before the chosen mode in the profile's order (so it was skipped).
+# Modes after the chosen one do not matter and raise nothing (no SEC-004
+# noise on a site where direct P2P works).
 considered(mode) := "requested" if {
 	site.request == mode
-} else := sprintf("in the %s profile's order", [site.profile]) if {
-	mode in object.get(profile_orders, site.profile, [])
+} else := sprintf("ahead of the chosen mode (%s) in the %s profile's order", [chosen, site.profile]) if {
+	some i, m in order
+	m == mode
+	i < chosen_rank
 }
+
+# The chosen mode's place in the profile's order; past the end when the
+# chosen mode is not in it (every mode of the order was skipped).
+chosen_rank := min(ranks) if {
+	ranks := {i | some i, m in order; m == chosen}
+	count(ranks) > 0
+} else := count(order)
 
 # field guide: static PAT, the public IP must be fixed.
 sec_findings contains finding(

@@ -236,25 +236,46 @@ test_sec003_well_known_from_data if {
 	"SEC-003" in ids(inp) with data.p2pplan.config.well_known_ports as [47777]
 }
 
-# field guide: static PAT, the public IP must be fixed.
+# field guide: static PAT, the public IP must be fixed. On a relay path the
+# home order skips ipv6 and pat before reaching vpn: both are explained.
 test_sec004_pat_no_ipv4 if {
-	inp := with_site({"wan": {"ipv4": ""}})
+	inp := with_site({"router": {"nat": "symmetric"}, "clients": {"nat": "symmetric", "ipv6": false}, "wan": {"ipv4": ""}})
+	decide(inp).chosen == "vpn"
 	f := get(inp, "SEC-004", "wan.ipv4")
 	f.severity == "info"
-	contains(f.detail, "in the home profile's order")
+	f.detail == "PAT is ahead of the chosen mode (vpn) in the home profile's order but the site has no public IPv4 address (wan.ipv4 is empty), so there is nothing to forward from."
 	not "SEC-004" in ids(base)
 }
 
+# A mode after the chosen one raises nothing: P2P works on the base site.
+test_sec004_not_raised_after_chosen if {
+	inp := with_site({"wan": {"ipv4": "", "ipv6_prefix": ""}})
+	decide(inp).chosen == "p2p"
+	not "SEC-004" in ids(inp)
+}
+
 test_sec004_pat_not_fixed if {
-	has(with_site({"wan": {"ipv4_fixed": false}}), "SEC-004", "wan.ipv4_fixed")
+	has(with_site({"router": {"nat": "symmetric"}, "clients": {"nat": "symmetric", "ipv6": false}, "wan": {"ipv4_fixed": false}}), "SEC-004", "wan.ipv4_fixed")
 }
 
 test_sec004_ipv6_no_prefix if {
-	has(with_site({"wan": {"ipv6_prefix": ""}}), "SEC-004", "wan.ipv6_prefix")
+	inp := with_site({"router": {"nat": "symmetric"}, "clients": {"nat": "symmetric"}, "wan": {"ipv6_prefix": ""}})
+	decide(inp).chosen == "pat"
+	has(inp, "SEC-004", "wan.ipv6_prefix")
+	not has(inp, "SEC-004", "wan.ipv4")
 }
 
 test_sec004_ipv6_not_fixed if {
-	has(with_site({"wan": {"ipv6_fixed": false}}), "SEC-004", "wan.ipv6_fixed")
+	has(with_site({"router": {"nat": "symmetric"}, "clients": {"nat": "symmetric"}, "wan": {"ipv6_fixed": false}}), "SEC-004", "wan.ipv6_fixed")
+}
+
+# Every mode of the order skipped (an order without extra_router): all explained.
+test_sec004_chosen_outside_order if {
+	inp := with_site({"router": {"nat": "udp_blocked"}, "wan": {"ipv4": "", "ipv6_prefix": ""}})
+	d := decide(inp) with data.p2pplan.config.order as {"home": ["p2p", "ipv6", "pat", "vpn"]}
+	d.chosen == "extra_router"
+	fields := {f.field | some f in d.findings; f.id == "SEC-004"}
+	fields == {"wan.ipv4", "wan.ipv6_prefix"}
 }
 
 # Not considered: pat and ipv6 are not in the secured order and not requested.
@@ -323,7 +344,6 @@ test_findings_sorted if {
 		["P2P-008", "clients.nat"],
 		["P2P-008", "router.nat"],
 		["P2P-009", "online"],
-		["SEC-004", "wan.ipv4"],
 	]
 }
 
