@@ -216,6 +216,29 @@ var (
 	ifnameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$`)
 )
 
+// ValidationError locates a Validate failure: a set, or a chain and
+// optionally one of its rules (1-based), so Parse can point at the line.
+type ValidationError struct {
+	Set   string
+	Chain string
+	Rule  int
+	Err   error
+}
+
+func (e *ValidationError) Error() string {
+	switch {
+	case e.Set != "":
+		return fmt.Sprintf("set %s: %v", e.Set, e.Err)
+	case e.Rule > 0:
+		return fmt.Sprintf("chain %s: rule %d: %v", e.Chain, e.Rule, e.Err)
+	case e.Chain != "":
+		return fmt.Sprintf("chain %s: %v", e.Chain, e.Err)
+	}
+	return e.Err.Error()
+}
+
+func (e *ValidationError) Unwrap() error { return e.Err }
+
 // Validate is the base step: it refuses anything the generators must never
 // emit before a single line is printed or a netlink message queued. Beyond
 // well-formedness it enforces SPEC §8's invariant: every DNAT and every
@@ -224,45 +247,60 @@ var (
 func Validate(rs *Ruleset) error {
 	sets := map[string]Set{}
 	for _, s := range rs.Table.Sets {
+		serr := func(format string, args ...any) error {
+			return &ValidationError{Set: s.Name, Err: fmt.Errorf(format, args...)}
+		}
 		if !identRE.MatchString(s.Name) {
-			return fmt.Errorf("set %q: name is not an identifier", s.Name)
+			return serr("name is not an identifier")
 		}
 		if _, dup := sets[s.Name]; dup {
-			return fmt.Errorf("set %s: defined twice", s.Name)
+			return serr("defined twice")
 		}
 		if s.Type != IPv4Addr && s.Type != IPv6Addr {
-			return fmt.Errorf("set %s: unsupported type %q", s.Name, s.Type)
+			return serr("unsupported type %q", s.Type)
 		}
 		if len(s.Elements) == 0 {
-			return fmt.Errorf("set %s: no elements", s.Name)
+			return serr("no elements")
 		}
 		for _, p := range s.Elements {
 			if !p.IsValid() || (p.Addr().Is4() != (s.Type == IPv4Addr)) || p.Addr().Is4In6() {
-				return fmt.Errorf("set %s: element %v does not fit %s", s.Name, p, s.Type)
+				return serr("element %v does not fit %s", p, s.Type)
 			}
 		}
 		if !slices.Equal(s.Elements, NormalizePrefixes(s.Elements)) {
-			return fmt.Errorf("set %s: elements are not canonical (sorted, merged, no overlap)", s.Name)
+			return serr("elements are not canonical (sorted, merged, no overlap)")
 		}
 		sets[s.Name] = s
 	}
 	chains := map[string]bool{}
 	for _, c := range rs.Table.Chains {
 		if !identRE.MatchString(c.Name) {
-			return fmt.Errorf("chain %q: name is not an identifier", c.Name)
+			return &ValidationError{Chain: c.Name, Err: fmt.Errorf("name is not an identifier")}
 		}
 		if chains[c.Name] {
-			return fmt.Errorf("chain %s: defined twice", c.Name)
+			return &ValidationError{Chain: c.Name, Err: fmt.Errorf("defined twice")}
 		}
 		chains[c.Name] = true
 		if err := validateChain(c, sets); err != nil {
-			return fmt.Errorf("chain %s: %w", c.Name, err)
+			return err
 		}
 	}
 	return nil
 }
 
 func validateChain(c Chain, sets map[string]Set) error {
+	if err := validateChainHeader(c); err != nil {
+		return &ValidationError{Chain: c.Name, Err: err}
+	}
+	for i, r := range c.Rules {
+		if err := validateRule(c, r, sets); err != nil {
+			return &ValidationError{Chain: c.Name, Rule: i + 1, Err: err}
+		}
+	}
+	return nil
+}
+
+func validateChainHeader(c Chain) error {
 	switch c.Hook {
 	case HookPrerouting, HookInput, HookForward, HookOutput, HookPostrouting:
 	default:
@@ -286,11 +324,6 @@ func validateChain(c Chain, sets map[string]Set) error {
 	// accepted explicitly must be dropped.
 	if c.Type == ChainFilter && c.Hook == HookForward && c.Policy != PolicyDrop {
 		return fmt.Errorf("a forward filter chain must have policy drop")
-	}
-	for i, r := range c.Rules {
-		if err := validateRule(c, r, sets); err != nil {
-			return fmt.Errorf("rule %d: %w", i+1, err)
-		}
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package nftables
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -14,20 +15,32 @@ import (
 // prefix — is refused with file:line, so `p2pplan apply` can only ever load
 // what a p2pplan generator could have produced. The result is validated.
 func Parse(name string, data []byte) (*Ruleset, error) {
-	p := &parser{name: name}
+	p := &parser{name: name, lines: map[string]int{}}
 	rs, err := p.parse(string(data))
 	if err != nil {
 		return nil, err
 	}
 	if err := Validate(rs); err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			if l, ok := p.lines[lineKey(ve.Set, ve.Chain, ve.Rule)]; ok {
+				p.line = l
+				return nil, p.errf("%v", err)
+			}
+		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return rs, nil
 }
 
 type parser struct {
-	name string
-	line int
+	name  string
+	line  int
+	lines map[string]int // lineKey → line, to point validation errors at the text
+}
+
+func lineKey(set, chain string, rule int) string {
+	return fmt.Sprintf("%s\x00%s\x00%d", set, chain, rule)
 }
 
 func (p *parser) errf(format string, args ...any) error {
@@ -95,9 +108,11 @@ func (p *parser) parse(text string) (*Ruleset, error) {
 					return nil, p.errf("sets come before chains")
 				}
 				rs.Table.Sets = append(rs.Table.Sets, Set{Name: f[1]})
+				p.lines[lineKey(f[1], "", 0)] = p.line
 				set, setStep, state = &rs.Table.Sets[len(rs.Table.Sets)-1], 0, stSet
 			case len(f) == 3 && f[0] == "chain" && f[2] == "{":
 				rs.Table.Chains = append(rs.Table.Chains, Chain{Name: f[1]})
+				p.lines[lineKey("", f[1], 0)] = p.line
 				chain, chainHeader, state = &rs.Table.Chains[len(rs.Table.Chains)-1], false, stChain
 			default:
 				return nil, p.errf("expected a set, a chain or \"}\", got %q", line)
@@ -124,6 +139,7 @@ func (p *parser) parse(text string) (*Ruleset, error) {
 					return nil, err
 				}
 				chain.Rules = append(chain.Rules, r)
+				p.lines[lineKey("", chain.Name, len(chain.Rules))] = p.line
 			}
 		case stDone:
 			return nil, p.errf("unexpected %q after the table", line)
