@@ -24,6 +24,7 @@ p2p_fail contains [2, 0, sprintf("Known issues apply: %s.", [concat(", ", known_
 	count(known_issues) > 0
 }
 
+# field guide: direct P2P path and no known issue: the vendor's P2P should work.
 p2p_ok contains [1, 0, sprintf("The site (%s) and its clients (%s) can connect directly and no known issue applies: the vendor's P2P service should work.", [site_nat, client_nat])]
 
 # SPEC §5: direct P2P is chosen only for home and small business sites.
@@ -40,6 +41,7 @@ vpn_fail contains [1, 0, "UDP is blocked at the site and WireGuard runs over UDP
 	site_nat == "udp_blocked"
 }
 
+# field guide: VPN, safe and reliable, but it costs something.
 vpn_ok contains [1, 0, "Outbound UDP works at the site, so it can dial out to a WireGuard hub: safe and reliable, but it costs something (a router that does VPN, or the operator's VPN service)."] if {
 	nat_known(site_nat)
 }
@@ -73,6 +75,7 @@ auto_register_fail contains [2, 0, "auto_register.port is not set: the device ne
 	"auto_register.port" in auto_register_missing
 }
 
+# field guide: auto-register, the only exposed port is on the provider's side.
 auto_register_ok contains [1, 0, sprintf("The device dials the platform %s (port %d) itself over TCP: the only exposed port is on the service provider's side, where security can be controlled.", [site.auto_register.platform, site.auto_register.port])]
 
 auto_register_missing := [m |
@@ -114,11 +117,23 @@ ipv6_fail contains [3, i, sprintf("Device %s's IPv6 address %s is not inside the
 	not net.cidr_contains(site.wan.ipv6_prefix, d.ipv6)
 }
 
+# SPEC §8: external ports are unique per public address and protocol; with
+# IPv6 each device has its own public address.
+ipv6_fail contains [5, port, sprintf("External port %d/%s is asked for by more than one service of device %s (%s).", [port, proto, svc.device, concat(", ", names)])] if {
+	some svc in services
+	svc.external_port != 0
+	port := svc.external_port
+	proto := svc.protocol
+	names := sort({s.name | some s in services; s.device == svc.device; s.external_port == port; s.protocol == proto})
+	count(names) > 1
+}
+
 # field guide: fixed IPv6, for networks IPv6-native on both sides.
 ipv6_fail contains [4, 0, "The remote clients do not have IPv6 (clients.ipv6 = false)."] if {
 	site.clients.ipv6 != true
 }
 
+# field guide: fixed IPv6, anyone who knows address and port can reach the device.
 ipv6_ok contains [1, 0, sprintf("The devices have fixed IPv6 addresses inside %s and the clients have IPv6; anyone who knows an address and port can reach the device, so the external port differs from the default one and sources are filtered.", [site.wan.ipv6_prefix])]
 
 # field guide: fixed IPv6 is for networks that are IPv6-native on both sides.
@@ -183,6 +198,17 @@ pat_fail contains [8, i, sprintf("Service %s of device %s asks for external port
 	not exposure_problem(svc)
 }
 
+# SPEC §8: external ports are unique per public address and protocol; with
+# PAT every service shares the site's one public IPv4.
+pat_fail contains [9, port, sprintf("External port %d/%s is asked for by more than one service (%s).", [port, proto, concat(", ", names)])] if {
+	some svc in services
+	svc.external_port != 0
+	port := svc.external_port
+	proto := svc.protocol
+	names := sort({sprintf("%s/%s", [s.device, s.name]) | some s in services; s.external_port == port; s.protocol == proto})
+	count(names) > 1
+}
+
 in_range(port, r) if {
 	r.from <= port
 	port <= r.to
@@ -197,6 +223,7 @@ shared_usable_ports := ((r.to - r.from) + 1) - count({p |
 	r := site.wan.shared_ipv4_ports
 }
 
+# field guide: static PAT, one chosen port always forwarded to the same device and port.
 pat_ok contains [1, 0, sprintf("The site has a fixed public IPv4 %s of its own: the router always forwards one chosen non-default external port to each service; anyone who knows the port can reach the device, so sources are filtered.", [site.wan.ipv4])]
 
 pat_ok contains [2, 0, sprintf("External ports are allocated inside the assigned range %d-%d.", [r.from, r.to])] if {

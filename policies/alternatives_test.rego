@@ -318,3 +318,27 @@ test_dmz_upnp_never_recommended_from_data if {
 	b := alt(base, "upnp") with data.p2pplan.config.recommended as {"dmz": ["home"], "upnp": ["home"]}
 	not b.recommended
 }
+
+# SPEC §8: external ports unique per public address and protocol.
+test_duplicate_external_ports if {
+	inp := with_site({"devices": [
+		{"name": "cam1", "description": "", "ipv4": "192.168.1.20", "ipv6": "2001:db8:20::20", "services": [
+			{"name": "rtsp", "protocol": "tcp", "port": 554, "external_port": 40554},
+			{"name": "web", "protocol": "tcp", "port": 8443, "external_port": 40554},
+			{"name": "sip", "protocol": "udp", "port": 5060, "external_port": 40554},
+		]},
+		{"name": "cam2", "description": "", "ipv4": "192.168.1.21", "ipv6": "2001:db8:20::21", "services": [{"name": "rtsp", "protocol": "tcp", "port": 554, "external_port": 40554}]},
+	]})
+	alt(inp, "pat").reasons == ["External port 40554/tcp is asked for by more than one service (cam1/rtsp, cam1/web, cam2/rtsp)."]
+	alt(inp, "ipv6").reasons == ["External port 40554/tcp is asked for by more than one service of device cam1 (rtsp, web)."]
+}
+
+# The same external port on two devices is fine over IPv6 (one address each).
+test_same_external_port_on_two_devices_ipv6 if {
+	inp := with_site({"devices": [
+		{"name": "cam1", "description": "", "ipv4": "192.168.1.20", "ipv6": "2001:db8:20::20", "services": [{"name": "rtsp", "protocol": "tcp", "port": 554, "external_port": 40554}]},
+		{"name": "cam2", "description": "", "ipv4": "192.168.1.21", "ipv6": "2001:db8:20::21", "services": [{"name": "rtsp", "protocol": "tcp", "port": 554, "external_port": 40554}]},
+	]})
+	alt(inp, "ipv6").applicable
+	not alt(inp, "pat").applicable
+}

@@ -101,6 +101,7 @@ checklist_needed if count(known_issues) > 0
 # Steps the data already answers: [answered, note].
 default step_answer(_) := [false, ""]
 
+# SPEC §5 checklist step 1: the known issues found.
 step_answer(1) := [true, sprintf("Known issues found: %s.", [concat(", ", known_issues)])] if {
 	count(known_issues) > 0
 }
@@ -109,6 +110,7 @@ step_answer(1) := [true, "No known issue found in the site description."] if {
 	count(known_issues) == 0
 }
 
+# SPEC §5 checklist step 2: the device declared online (known issue 9).
 step_answer(2) := [true, "The device is declared online."] if {
 	site.online == true
 }
@@ -117,6 +119,7 @@ step_answer(2) := [false, "The device is not declared online (P2P-009): register
 	site.online != true
 }
 
+# SPEC §5 checklist step 7: the NAT topology on both sides, declared or measured.
 step_answer(7) := [true, sprintf("Site NAT %s (%s), client NAT %s: the path is %s.", [site_nat, nat_source, client_nat, path])] if {
 	nat_known(site_nat)
 	nat_known(client_nat)
@@ -131,6 +134,7 @@ unknown_sides := [side |
 	not nat_known(nat)
 ]
 
+# SPEC §5 checklist step 10: the alternative chosen.
 step_answer(10) := [true, sprintf("Chosen: %s.", [chosen])]
 
 checklist := [{
