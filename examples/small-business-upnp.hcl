@@ -12,7 +12,7 @@ site "bakery-martin" {
 
   router {
     upnp = true
-    nat  = "restricted_cone"
+    nat  = "port_restricted_cone"
   }
 
   device "nvr" {
