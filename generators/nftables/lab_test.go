@@ -1,0 +1,328 @@
+package nftables
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	gnft "github.com/google/nftables"
+	"github.com/vishvananda/netns"
+
+	"github.com/p2pplan/p2pplan/internal/lab"
+	"github.com/p2pplan/p2pplan/internal/plan"
+)
+
+// Short timeouts: everything is on veth pairs in one kernel, so a second is
+// plenty for a handshake; a dropped SYN costs exactly this long.
+const (
+	dialTimeout = time.Second
+	readTimeout = time.Second
+)
+
+// connIn opens a google/nftables connection bound to ns's namespace by file
+// descriptor, the way `p2pplan apply --netns` does.
+func connIn(t *testing.T, ns *lab.NS) *gnft.Conn {
+	t.Helper()
+	h, err := netns.GetFromName(ns.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	c, err := gnft.New(gnft.WithNetNSFd(int(h)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// Every rendered ruleset passes `nft -c -f`, including one whose title and
+// comments were built from hostile text.
+func TestNftCheck(t *testing.T) {
+	lab.Require(t, "nft")
+	ns := lab.New(t).Namespace("chk")
+	texts := map[string][]byte{}
+	for _, c := range goldenCases() {
+		texts[c.name] = Format(mustBuild(t, c.sp, c.mode))
+	}
+	rs := mustBuild(t, samplePlan(hostile, nil), plan.ModePAT)
+	rs.Title = hostile
+	for i := range rs.Table.Chains {
+		for j := range rs.Table.Chains[i].Rules {
+			rs.Table.Chains[i].Rules[j].Comment = hostile
+		}
+	}
+	texts["hostile-comments"] = Format(rs)
+	for name, text := range texts {
+		if out, err := ns.RunStdin(string(text), "nft", "-c", "-f", "-"); err != nil {
+			t.Errorf("%s: nft -c -f refused it: %v\n%s\n%s", name, err, out, text)
+		}
+	}
+	// -c never loaded anything.
+	if out := ns.MustRun("nft", "list", "ruleset"); strings.TrimSpace(out) != "" {
+		t.Errorf("nft -c left a ruleset behind:\n%s", out)
+	}
+}
+
+// Applying through netlink makes the kernel hold, rule for rule, what the
+// printer renders: `nft list` prints the same table text, `nft -j` lists the
+// same rules in each chain, and ReadKernel decodes the same model. A second
+// apply of another ruleset reports the difference and replaces only our
+// table.
+func TestKernelApply(t *testing.T) {
+	lab.Require(t, "nft")
+	ns := lab.New(t).Namespace("apply")
+	// A table that is not ours must survive every apply.
+	ns.MustRun("nft", "add table inet other")
+	ns.MustRun("nft", "add chain inet other keep { type filter hook input priority 10; policy accept; }")
+	c := connIn(t, ns)
+	for i, tc := range goldenCases() {
+		rs := mustBuild(t, tc.sp, tc.mode)
+		ch, err := Apply(c, rs, false)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if i == 0 && (ch.RulesRemoved != 0 || ch.RulesAdded != 7 || ch.SetsAdded != 1 || ch.ChainsAdded != 2) {
+			t.Errorf("%s: first apply reported %s", tc.name, ch.Summary())
+		}
+		listed := unwrapElements(ns.MustRun("nft", "list", "table", "inet", "p2pplan"))
+		if listed != string(FormatTable(&rs.Table)) {
+			t.Errorf("%s: nft lists\n%s\nthe printer renders\n%s", tc.name, listed, FormatTable(&rs.Table))
+		}
+		checkJSON(t, tc.name, ns.MustRun("nft", "-j", "list", "table", "inet", "p2pplan"), rs)
+		if again, err := Apply(c, rs, true); err != nil || !again.Empty() {
+			t.Errorf("%s: re-applying the same ruleset: %v %s", tc.name, err, again.Summary())
+		}
+	}
+	if out := ns.MustRun("nft", "list", "table", "inet", "other"); !strings.Contains(out, "chain keep") {
+		t.Errorf("apply touched another table:\n%s", out)
+	}
+
+	// A change: the dry run reports it and leaves the kernel alone.
+	pat := mustBuild(t, samplePlan("x", nil), plan.ModePAT)
+	if _, err := Apply(c, pat, false); err != nil {
+		t.Fatal(err)
+	}
+	sp := samplePlan("x", nil)
+	sp.Exposures = sp.Exposures[1:] // drop nvr/rtsp
+	smaller := mustBuild(t, sp, plan.ModePAT)
+	ch, err := Apply(c, smaller, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch.RulesRemoved != 2 || ch.RulesAdded != 0 {
+		t.Errorf("dry run reported %s, want 2 rules removed", ch.Summary())
+	}
+	if listed := unwrapElements(ns.MustRun("nft", "list", "table", "inet", "p2pplan")); listed != string(FormatTable(&pat.Table)) {
+		t.Errorf("the dry run changed the kernel:\n%s", listed)
+	}
+
+	// Loading the same text with nft -f is understood by ReadKernel too (nft
+	// encodes some matches differently from us).
+	for _, tc := range goldenCases() {
+		rs := mustBuild(t, tc.sp, tc.mode)
+		if out, err := ns.RunStdin(string(Format(rs)), "nft", "-f", "-"); err != nil {
+			t.Fatalf("%s: nft -f: %v %s", tc.name, err, out)
+		}
+		got, err := ReadKernel(c)
+		if err != nil || got == nil {
+			t.Fatalf("%s: ReadKernel: %v", tc.name, err)
+		}
+		if string(FormatTable(got)) != string(FormatTable(&rs.Table)) {
+			t.Errorf("%s: after nft -f, ReadKernel gives\n%s", tc.name, FormatTable(got))
+		}
+	}
+}
+
+// unwrapElements undoes nft's line wrapping of long element lists (the only
+// layout difference between `nft list` and the printer, which keeps one
+// line so the parser stays line-based).
+func unwrapElements(s string) string {
+	return regexp.MustCompile(`,\n[\t ]+`).ReplaceAllString(s, ", ")
+}
+
+// checkJSON compares `nft -j list table` with the model: the same chains
+// with the same rules in the same order (identified by their comments and
+// verdicts), and the same set elements.
+func checkJSON(t *testing.T, name, out string, rs *Ruleset) {
+	t.Helper()
+	var doc struct {
+		Nftables []map[string]json.RawMessage `json:"nftables"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%s: nft -j: %v", name, err)
+	}
+	type jrule struct {
+		Chain   string           `json:"chain"`
+		Comment string           `json:"comment"`
+		Expr    []map[string]any `json:"expr"`
+	}
+	rules := map[string][]jrule{}
+	var chains []string
+	for _, obj := range doc.Nftables {
+		if raw, ok := obj["rule"]; ok {
+			var r jrule
+			if err := json.Unmarshal(raw, &r); err != nil {
+				t.Fatal(err)
+			}
+			rules[r.Chain] = append(rules[r.Chain], r)
+		}
+		if raw, ok := obj["chain"]; ok {
+			var c struct{ Name string }
+			_ = json.Unmarshal(raw, &c)
+			chains = append(chains, c.Name)
+		}
+	}
+	if len(chains) != len(rs.Table.Chains) {
+		t.Errorf("%s: nft -j lists chains %v", name, chains)
+	}
+	for _, c := range rs.Table.Chains {
+		got := rules[c.Name]
+		if len(got) != len(c.Rules) {
+			t.Errorf("%s: chain %s has %d rules in the kernel, %d in the file", name, c.Name, len(got), len(c.Rules))
+			continue
+		}
+		for i, r := range c.Rules {
+			if got[i].Comment != SanitizeComment(r.Comment) {
+				t.Errorf("%s: chain %s rule %d: comment %q, want %q", name, c.Name, i+1, got[i].Comment, r.Comment)
+			}
+			// One JSON expression per match, plus the statement.
+			if len(got[i].Expr) != len(r.Matches)+1 {
+				t.Errorf("%s: chain %s rule %d: %d expressions in the kernel for %q", name, c.Name, i+1, len(got[i].Expr), FormatRule(r))
+			}
+			last := got[i].Expr[len(got[i].Expr)-1]
+			var kind string
+			for k := range last {
+				kind = k
+			}
+			want := map[string]string{"nftables.Accept": "accept", "nftables.Drop": "drop", "nftables.DNAT": "dnat"}[typeName(r.Statement)]
+			if kind != want {
+				t.Errorf("%s: chain %s rule %d ends with %q, want %q", name, c.Name, i+1, kind, want)
+			}
+		}
+	}
+}
+
+func typeName(v any) string {
+	switch v.(type) {
+	case Accept:
+		return "nftables.Accept"
+	case Drop:
+		return "nftables.Drop"
+	case DNAT:
+		return "nftables.DNAT"
+	}
+	return ""
+}
+
+// TestLabPAT puts the PAT ruleset on a router between the internet and a
+// LAN and checks what it lets through.
+//
+//	client   198.51.100.10/24 ─┐
+//	                           ├─ router 198.51.100.23 (wan), 203.0.113.1 (wan2), 192.168.50.1 (lan)
+//	outsider 203.0.113.10/24 ──┘                       │
+//	                                         device 192.168.50.10 (listens on 37777, 554 and 8000)
+func TestLabPAT(t *testing.T) {
+	lab.Require(t, "nft")
+	l := lab.New(t)
+	router, client, outsider, device := l.Namespace("rtr"), l.Namespace("cli"), l.Namespace("out"), l.Namespace("dev")
+	l.Link(router, "wan", []string{"198.51.100.23/24"}, client, "eth0", []string{"198.51.100.10/24"})
+	l.Link(router, "wan2", []string{"203.0.113.1/24"}, outsider, "eth0", []string{"203.0.113.10/24"})
+	l.Link(router, "lan", []string{"192.168.50.1/24"}, device, "eth0", []string{"192.168.50.10/24"})
+	router.MustRun("sysctl", "-qw", "net.ipv4.ip_forward=1")
+	// Routes stay inside the lab: each host reaches the others via the router.
+	client.MustRun("ip", "route", "add", "192.168.50.0/24", "via", "198.51.100.23")
+	outsider.MustRun("ip", "route", "add", "198.51.100.0/24", "via", "203.0.113.1")
+	outsider.MustRun("ip", "route", "add", "192.168.50.0/24", "via", "203.0.113.1")
+	device.MustRun("ip", "route", "add", "198.51.100.0/24", "via", "192.168.50.1")
+	device.MustRun("ip", "route", "add", "203.0.113.0/24", "via", "192.168.50.1")
+
+	sp := &plan.SitePlan{Site: sampleSite("lab"), Name: "lab"}
+	sp.Site.Clients.Sources = []string{"198.51.100.0/25", "192.0.2.0/24"}
+	sp.Exposures = []plan.Exposure{
+		exposure("pat", "nvr", "main", "tcp", "198.51.100.23", 40001, "192.168.50.10", 37777),
+	}
+	for _, port := range []string{"37777", "554", "8000"} {
+		listen(t, device, "192.168.50.10:"+port, "service-"+port)
+	}
+	// Without the ruleset the router forwards everything: the refusals below
+	// are the ruleset's doing, not a routing mistake of the lab.
+	for _, from := range []*lab.NS{client, outsider} {
+		if got := dial(from, "192.168.50.10:8000"); got != "service-8000" {
+			t.Fatalf("lab routing is broken: %s reached %q before the ruleset", from.Name(), got)
+		}
+	}
+
+	rs := mustBuild(t, sp, plan.ModePAT)
+	if _, err := Apply(connIn(t, router), rs, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name   string
+		from   *lab.NS
+		to     string
+		expect string // "" means no connection
+	}{
+		{"external port reaches the service", client, "198.51.100.23:40001", "service-37777"},
+		{"default port stays closed from outside", client, "198.51.100.23:37777", ""},
+		{"another external port stays closed", client, "198.51.100.23:40002", ""},
+		{"the device is not reachable directly", client, "192.168.50.10:37777", ""},
+		{"another device port is not reachable", client, "192.168.50.10:8000", ""},
+		{"a source outside the allowed list is refused", outsider, "198.51.100.23:40001", ""},
+		{"the outsider cannot reach the device directly", outsider, "192.168.50.10:8000", ""},
+	} {
+		got := dial(c.from, c.to)
+		if got != c.expect {
+			t.Errorf("%s: %s → %s read %q, want %q", c.name, c.from.Name(), c.to, got, c.expect)
+		}
+	}
+}
+
+// listen serves banner on addr inside ns; the socket lives in ns because it
+// is created on the thread Do switched into it.
+func listen(t *testing.T, ns *lab.NS, addr, banner string) {
+	t.Helper()
+	var ln net.Listener
+	if err := ns.Do(func() (err error) { ln, err = net.Listen("tcp4", addr); return err }); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = io.WriteString(c, banner)
+			c.Close()
+		}
+	}()
+}
+
+// dial connects from ns and returns what the server sent, "" when the
+// connection is refused or times out.
+func dial(ns *lab.NS, addr string) string {
+	var got string
+	err := ns.Do(func() error {
+		c, err := net.DialTimeout("tcp4", addr, dialTimeout)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_ = c.SetReadDeadline(time.Now().Add(readTimeout))
+		b, err := io.ReadAll(c)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		got = string(b)
+		return nil
+	})
+	if err != nil {
+		return ""
+	}
+	return got
+}
