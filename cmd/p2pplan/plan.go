@@ -11,6 +11,9 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/p2pplan/p2pplan/generators/registry"
+	"github.com/p2pplan/p2pplan/internal/outdir"
+	"github.com/p2pplan/p2pplan/internal/plan"
 	"github.com/p2pplan/p2pplan/internal/planner"
 	"github.com/p2pplan/p2pplan/internal/policy"
 	"github.com/p2pplan/p2pplan/internal/report"
@@ -37,8 +40,16 @@ func (f *decideFlags) bind(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&f.workers, "workers", 0, "policy evaluation workers (0: one per CPU)")
 }
 
+// outFlags are plan's own flags.
+type outFlags struct {
+	out             string
+	allAlternatives bool
+	keys            string
+}
+
 func newPlanCmd() *cobra.Command {
 	var f decideFlags
+	var o outFlags
 	cmd := &cobra.Command{
 		Use:   "plan PATH...",
 		Short: "Decide every site and write the chosen setup's artifacts",
@@ -46,10 +57,13 @@ func newPlanCmd() *cobra.Command {
 			"and print a report. Exit 0: decided, nothing denied; 1: a policy denial; 2: bad input.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return decide(cmd, args, f)
+			return decide(cmd, args, f, &o)
 		},
 	}
 	f.bind(cmd)
+	cmd.Flags().StringVar(&o.out, "out", "", "directory to write the artifacts to (all-or-nothing); without it nothing is written")
+	cmd.Flags().BoolVar(&o.allAlternatives, "all-alternatives", false, "generate every applicable alternative, not only the chosen mode")
+	cmd.Flags().StringVar(&o.keys, "keys", "", "directory of the sites' WireGuard public keys (default: keys/ beside each site file)")
 	return cmd
 }
 
@@ -60,16 +74,16 @@ func newCheckCmd() *cobra.Command {
 		Short: "Decide every site, write nothing (for CI gates)",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return decide(cmd, args, f)
+			return decide(cmd, args, f, nil)
 		},
 	}
 	f.bind(cmd)
 	return cmd
 }
 
-// decide is the shared path of plan and check: nothing is written unless
-// every input is valid.
-func decide(cmd *cobra.Command, args []string, f decideFlags) error {
+// decide is the shared path of plan and check (o is nil for check): nothing
+// is written unless every input is valid and every generator succeeded.
+func decide(cmd *cobra.Command, args []string, f decideFlags, o *outFlags) error {
 	ctx := cmd.Context()
 	if ctx == nil {
 		ctx = context.Background()
@@ -82,9 +96,13 @@ func decide(cmd *cobra.Command, args []string, f decideFlags) error {
 	if err != nil {
 		return inputError(err)
 	}
-	engine, err := loadEngine(ctx, f.policyDir)
+	src, err := policySource(f.policyDir)
 	if err != nil {
 		return err
+	}
+	engine, err := policy.Compile(ctx, src)
+	if err != nil {
+		return inputError(err)
 	}
 	loader := site.NewLoader()
 	p, err := planner.Run(ctx, loader, engine, planner.Options{
@@ -101,6 +119,11 @@ func decide(cmd *cobra.Command, args []string, f decideFlags) error {
 		}
 		return err
 	}
+	if o != nil {
+		if err := generate(ctx, p, src, *o); err != nil {
+			return err
+		}
+	}
 	if err := w.Write(cmd.OutOrStdout(), p); err != nil {
 		return envError(err)
 	}
@@ -110,16 +133,30 @@ func decide(cmd *cobra.Command, args []string, f decideFlags) error {
 	return nil
 }
 
-func loadEngine(ctx context.Context, dir string) (*policy.Engine, error) {
-	src, err := policySource(dir)
+// generate runs the generators and, with --out, writes their artifacts.
+// A generator that refuses a site (e.g. no port left in a shared range) is
+// bad input: nothing is written.
+func generate(ctx context.Context, p *plan.Plan, src *policy.Source, o outFlags) error {
+	cfg, err := src.Config()
 	if err != nil {
-		return nil, err
+		return inputError(err)
 	}
-	engine, err := policy.Compile(ctx, src)
+	files, err := planner.Generate(ctx, p, planner.GenerateOptions{
+		AllAlternatives: o.allAlternatives,
+		KeysDir:         o.keys,
+		WellKnownPorts:  cfg.WellKnownPorts,
+		Generators:      registry.All(),
+	})
 	if err != nil {
-		return nil, inputError(err)
+		return inputError(err)
 	}
-	return engine, nil
+	if o.out == "" {
+		return nil
+	}
+	if err := outdir.Write(o.out, files); err != nil {
+		return envError(fmt.Errorf("writing %s: %w", o.out, err))
+	}
+	return nil
 }
 
 func policySource(dir string) (*policy.Source, error) {
