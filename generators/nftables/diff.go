@@ -74,19 +74,22 @@ func (c Changes) Summary() string {
 		return "no changes"
 	}
 	var parts []string
-	add := func(n int, what string) {
-		if n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, what))
+	add := func(n int, noun, verb string) {
+		switch {
+		case n == 1:
+			parts = append(parts, fmt.Sprintf("1 %s %s", noun, verb))
+		case n > 1:
+			parts = append(parts, fmt.Sprintf("%d %ss %s", n, noun, verb))
 		}
 	}
-	add(c.RulesAdded, "rules added")
-	add(c.RulesRemoved, "rules removed")
-	add(c.ChainsAdded, "chains added")
-	add(c.ChainsRemoved, "chains removed")
-	add(c.ChainsChanged, "chains changed")
-	add(c.SetsAdded, "sets added")
-	add(c.SetsRemoved, "sets removed")
-	add(c.SetsChanged, "sets changed")
+	add(c.RulesAdded, "rule", "added")
+	add(c.RulesRemoved, "rule", "removed")
+	add(c.ChainsAdded, "chain", "added")
+	add(c.ChainsRemoved, "chain", "removed")
+	add(c.ChainsChanged, "chain", "changed")
+	add(c.SetsAdded, "set", "added")
+	add(c.SetsRemoved, "set", "removed")
+	add(c.SetsChanged, "set", "changed")
 	return strings.Join(parts, ", ")
 }
 
