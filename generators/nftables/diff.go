@@ -38,12 +38,13 @@ func DiffLines(a, b []string) []Line {
 		case i < n && j < m && a[i] == b[j]:
 			out = append(out, Line{' ', a[i]})
 			i, j = i+1, j+1
-		case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
-			out = append(out, Line{'+', b[j]})
-			j++
-		default:
+		case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
+			// Removals first, as in a unified diff.
 			out = append(out, Line{'-', a[i]})
 			i++
+		default:
+			out = append(out, Line{'+', b[j]})
+			j++
 		}
 	}
 	return out

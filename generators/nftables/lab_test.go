@@ -252,8 +252,8 @@ func TestLabPAT(t *testing.T) {
 	// Without the ruleset the router forwards everything: the refusals below
 	// are the ruleset's doing, not a routing mistake of the lab.
 	for _, from := range []*lab.NS{client, outsider} {
-		if got := dial(from, "192.168.50.10:8000"); got != "service-8000" {
-			t.Fatalf("lab routing is broken: %s reached %q before the ruleset", from.Name(), got)
+		if !lab.WaitFor(5*time.Second, func() bool { return dial(from, "192.168.50.10:8000") == "service-8000" }) {
+			t.Fatalf("lab routing is broken: %s cannot reach the device before the ruleset", from.Name())
 		}
 	}
 
@@ -282,12 +282,68 @@ func TestLabPAT(t *testing.T) {
 	}
 }
 
+// TestLabIPv6 checks the ipv6 mode on a router: the device's fixed IPv6 is
+// reachable on the external port only (translated to the service port), its
+// service port directly is not, and neither is a source outside the list.
+func TestLabIPv6(t *testing.T) {
+	lab.Require(t, "nft")
+	l := lab.New(t)
+	router, client, outsider, device := l.Namespace("rtr6"), l.Namespace("cli6"), l.Namespace("out6"), l.Namespace("dev6")
+	l.Link(router, "wan", []string{"2001:db8:1::1/64"}, client, "eth0", []string{"2001:db8:1::10/64"})
+	l.Link(router, "wan2", []string{"2001:db8:2::1/64"}, outsider, "eth0", []string{"2001:db8:2::10/64"})
+	l.Link(router, "lan", []string{"2001:db8:20::1/64"}, device, "eth0", []string{"2001:db8:20::108/64"})
+	router.MustRun("sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+	client.MustRun("ip", "-6", "route", "add", "2001:db8:20::/64", "via", "2001:db8:1::1")
+	outsider.MustRun("ip", "-6", "route", "add", "2001:db8:20::/64", "via", "2001:db8:2::1")
+	device.MustRun("ip", "-6", "route", "add", "2001:db8:1::/64", "via", "2001:db8:20::1")
+	device.MustRun("ip", "-6", "route", "add", "2001:db8:2::/64", "via", "2001:db8:20::1")
+	for _, port := range []string{"37777", "40101"} {
+		listen6(t, device, "[2001:db8:20::108]:"+port, "service-"+port)
+	}
+
+	// Before the ruleset both sides reach the device directly (which also
+	// warms the neighbour caches: the first IPv6 resolution can take a
+	// second, longer than the dial timeout).
+	for _, from := range []*lab.NS{client, outsider} {
+		if !lab.WaitFor(5*time.Second, func() bool { return dialNet(from, "tcp6", "[2001:db8:20::108]:37777") == "service-37777" }) {
+			t.Fatalf("lab routing is broken: %s cannot reach the device before the ruleset", from.Name())
+		}
+	}
+
+	sp := &plan.SitePlan{Site: sampleSite("lab"), Name: "lab"}
+	sp.Site.Clients.Sources = []string{"2001:db8:1::/64", "2001:db8:100::/48", "198.51.100.0/24"}
+	sp.Exposures = []plan.Exposure{
+		exposure("ipv6", "nvr", "main", "tcp", "2001:db8:20::108", 40101, "2001:db8:20::108", 37777),
+	}
+	if _, err := Apply(connIn(t, router), mustBuild(t, sp, plan.ModeIPv6), false); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name   string
+		from   *lab.NS
+		to     string
+		expect string
+	}{
+		{"external port reaches the service port", client, "[2001:db8:20::108]:40101", "service-37777"},
+		{"the service port is closed from outside", client, "[2001:db8:20::108]:37777", ""},
+		{"a source outside the allowed list is refused", outsider, "[2001:db8:20::108]:40101", ""},
+	} {
+		if got := dialNet(c.from, "tcp6", c.to); got != c.expect {
+			t.Errorf("%s: %s → %s read %q, want %q", c.name, c.from.Name(), c.to, got, c.expect)
+		}
+	}
+}
+
+func listen6(t *testing.T, ns *lab.NS, addr, banner string) { listenNet(t, ns, "tcp6", addr, banner) }
+
 // listen serves banner on addr inside ns; the socket lives in ns because it
 // is created on the thread Do switched into it.
-func listen(t *testing.T, ns *lab.NS, addr, banner string) {
+func listen(t *testing.T, ns *lab.NS, addr, banner string) { listenNet(t, ns, "tcp4", addr, banner) }
+
+func listenNet(t *testing.T, ns *lab.NS, network, addr, banner string) {
 	t.Helper()
 	var ln net.Listener
-	if err := ns.Do(func() (err error) { ln, err = net.Listen("tcp4", addr); return err }); err != nil {
+	if err := ns.Do(func() (err error) { ln, err = net.Listen(network, addr); return err }); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
@@ -305,10 +361,12 @@ func listen(t *testing.T, ns *lab.NS, addr, banner string) {
 
 // dial connects from ns and returns what the server sent, "" when the
 // connection is refused or times out.
-func dial(ns *lab.NS, addr string) string {
+func dial(ns *lab.NS, addr string) string { return dialNet(ns, "tcp4", addr) }
+
+func dialNet(ns *lab.NS, network, addr string) string {
 	var got string
 	err := ns.Do(func() error {
-		c, err := net.DialTimeout("tcp4", addr, dialTimeout)
+		c, err := net.DialTimeout(network, addr, dialTimeout)
 		if err != nil {
 			return err
 		}

@@ -311,3 +311,29 @@ func TestParseRefuses(t *testing.T) {
 		}
 	}
 }
+
+func TestDiffLines(t *testing.T) {
+	got := DiffLines([]string{"a", "b", "c", "d"}, []string{"a", "x", "c", "d", "e"})
+	want := []Line{{' ', "a"}, {'-', "b"}, {'+', "x"}, {' ', "c"}, {' ', "d"}, {'+', "e"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("DiffLines = %v, want %v", got, want)
+	}
+	if got := DiffLines(nil, []string{"a"}); !reflect.DeepEqual(got, []Line{{'+', "a"}}) {
+		t.Errorf("DiffLines from nothing = %v", got)
+	}
+}
+
+func TestCompare(t *testing.T) {
+	pat := mustBuild(t, samplePlan("x", nil), plan.ModePAT)
+	vpn := mustBuild(t, samplePlan("x", nil), plan.ModeVPN)
+	if c := Compare(&pat.Table, &pat.Table); !c.Empty() || c.Summary() != "no changes" {
+		t.Errorf("same table: %s", c.Summary())
+	}
+	c := Compare(&pat.Table, &vpn.Table)
+	if want := "5 rules added, 6 rules removed, 1 chain removed, 1 set removed"; c.Summary() != want {
+		t.Errorf("pat→vpn: %s, want %s", c.Summary(), want)
+	}
+	if c := Compare(nil, &pat.Table); c.RulesAdded != 7 || c.ChainsAdded != 2 || c.SetsAdded != 1 || c.RulesRemoved != 0 {
+		t.Errorf("from nothing: %s", c.Summary())
+	}
+}
