@@ -5,6 +5,8 @@ package registry
 
 import (
 	"github.com/p2pplan/p2pplan/generators"
+	"github.com/p2pplan/p2pplan/generators/autoregister"
+	"github.com/p2pplan/p2pplan/generators/extrarouter"
 	"github.com/p2pplan/p2pplan/generators/nftables"
 	"github.com/p2pplan/p2pplan/generators/portmap"
 	"github.com/p2pplan/p2pplan/generators/wireguard"
@@ -16,5 +18,7 @@ func All() []generators.Generator {
 		nftables.New(),
 		portmap.Generator{},
 		wireguard.Generator{},
+		autoregister.Generator{},
+		extrarouter.Generator{},
 	}
 }
