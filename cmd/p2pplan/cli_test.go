@@ -10,6 +10,7 @@ import (
 
 	"github.com/p2pplan/p2pplan/internal/golden"
 	"github.com/p2pplan/p2pplan/internal/plan"
+	"github.com/p2pplan/p2pplan/internal/report"
 )
 
 // atRepoRoot runs the test from the repository root so file names in
@@ -40,7 +41,7 @@ func examples(t *testing.T) []string {
 	return files
 }
 
-// TestExamplesGolden checks every example's plan JSON and text report
+// TestExamplesGolden checks every example's report in every format
 // against golden files (go test ./cmd/p2pplan -update refreshes them).
 func TestExamplesGolden(t *testing.T) {
 	td := atRepoRoot(t)
@@ -51,7 +52,7 @@ func TestExamplesGolden(t *testing.T) {
 			if name == "dmz-requested" {
 				wantCode = exitDenied
 			}
-			for _, format := range []string{"json", "text"} {
+			for _, format := range report.Formats() {
 				code, out, errOut := runCLI("check", "--format", format, file)
 				if code != wantCode {
 					t.Fatalf("%s: exit %d, want %d; stderr: %s", format, code, wantCode, errOut)

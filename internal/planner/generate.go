@@ -47,6 +47,7 @@ var noArtifacts = map[string]bool{plan.ModeP2P: true, plan.ModeDMZ: true, plan.M
 // allocations) in the plan. A site with a denial gets nothing.
 func Generate(ctx context.Context, p *plan.Plan, opts GenerateOptions) ([]outdir.File, error) {
 	var files []outdir.File
+	taken := map[string]string{} // "address/protocol/port" → site
 	for _, sp := range p.Sites {
 		if sp.Denied() {
 			continue
@@ -55,10 +56,28 @@ func Generate(ctx context.Context, p *plan.Plan, opts GenerateOptions) ([]outdir
 		if err != nil {
 			return nil, err
 		}
+		if err := claimPorts(sp, taken); err != nil {
+			return nil, err
+		}
 		files = append(files, fs...)
 	}
 	p.Summarize()
 	return files, outdir.Validate(files)
+}
+
+// claimPorts enforces SPEC §8 across the run: external ports are unique per
+// public address and protocol, also between sites that share an address
+// (shared IPv4 with port ranges, or a typo).
+func claimPorts(sp *plan.SitePlan, taken map[string]string) error {
+	for _, e := range sp.Exposures {
+		key := fmt.Sprintf("%s/%s/%d", e.PublicAddress, e.Protocol, e.ExternalPort)
+		if other, dup := taken[key]; dup && other != sp.Name {
+			return fmt.Errorf("sites %s and %s both expose %s port %d on %s: external ports must be unique per public address and protocol",
+				other, sp.Name, e.Protocol, e.ExternalPort, e.PublicAddress)
+		}
+		taken[key] = sp.Name
+	}
+	return nil
 }
 
 // modesFor lists the modes to generate for a site, in the fixed mode order.

@@ -17,8 +17,11 @@ type Writer interface {
 
 // writers is the registry of formats, by --format name.
 var writers = map[string]Writer{
-	"text": textWriter{},
-	"json": jsonWriter{},
+	"text":     textWriter{},
+	"json":     jsonWriter{},
+	"sarif":    sarifWriter{},
+	"junit":    junitWriter{},
+	"markdown": markdownWriter{},
 }
 
 // Formats lists the format names, sorted.

@@ -1,0 +1,6 @@
+-rw-r--r--
+# p2pplan: RouterOS dst-nat for site franchise-nantes, mode pat.
+# Run with /import; it first removes the entries a previous import added.
+/ip firewall nat remove [find comment~"^p2pplan:franchise-nantes:pat:"]
+/ip firewall address-list remove [find comment~"^p2pplan:franchise-nantes:pat:"]
+/ip firewall nat add chain=dstnat action=dst-nat dst-address="198.51.100.202/32" protocol="tcp" dst-port="37302" to-addresses="192.168.1.100" to-ports="37777" comment="p2pplan:franchise-nantes:pat:nvr:main"
