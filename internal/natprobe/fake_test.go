@@ -79,6 +79,8 @@ func (f *fakeNet) LocalAddrs() ([]netip.Addr, error) {
 	return []netip.Addr{netip.MustParseAddr("127.0.0.1"), f.host}, nil
 }
 
+func (f *fakeNet) SourceFor(netip.AddrPort) (netip.Addr, error) { return f.host, nil }
+
 type dgram struct {
 	b    []byte
 	from netip.AddrPort

@@ -227,9 +227,15 @@ func Probe(ctx context.Context, o Options) (*measurement.Measurement, error) {
 	<-hopsDone
 
 	v := Classify(ev)
+	local := ev.MapLocal
+	if local.Addr().IsUnspecified() || !local.Addr().IsValid() {
+		if src, err := o.Network.SourceFor(o.Server); err == nil {
+			local = netip.AddrPortFrom(src, local.Port())
+		}
+	}
 	m := &measurement.Measurement{
 		Server:     o.ServerName,
-		Local:      ev.MapLocal.String(),
+		Local:      local.String(),
 		Mapping:    v.Mapping,
 		Filtering:  v.Filtering,
 		NAT:        v.NAT,

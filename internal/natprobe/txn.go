@@ -27,6 +27,9 @@ type Conn interface {
 type Network interface {
 	ListenUDP(local netip.AddrPort) (Conn, error)
 	LocalAddrs() ([]netip.Addr, error)
+	// SourceFor is the local address the routing table picks toward dst,
+	// reported as the probe's local address when none was given.
+	SourceFor(dst netip.AddrPort) (netip.Addr, error)
 }
 
 // Clock is the probe's time source, injected so retransmission timing can be
@@ -224,6 +227,16 @@ func (udpNetwork) LocalAddrs() ([]netip.Addr, error) {
 		}
 	}
 	return out, nil
+}
+
+func (udpNetwork) SourceFor(dst netip.AddrPort) (netip.Addr, error) {
+	// Connecting a UDP socket only asks the routing table; nothing is sent.
+	c, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(dst))
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap(), nil
 }
 
 type udpConn struct{ c *net.UDPConn }
