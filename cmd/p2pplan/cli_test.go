@@ -177,3 +177,44 @@ func TestPolicyBundle(t *testing.T) {
 		t.Fatal("bundle is not a deterministic gzip file")
 	}
 }
+
+// TestInitAndFmt: the starter file loads, is canonically formatted, and
+// init never overwrites; fmt rewrites a file and --check reports it.
+func TestInitAndFmt(t *testing.T) {
+	dir := t.TempDir()
+	starter := filepath.Join(dir, "site.hcl")
+	if code, _, errOut := runCLI("init", starter); code != exitOK {
+		t.Fatalf("init: exit %d: %s", code, errOut)
+	}
+	if code, _, _ := runCLI("init", starter); code != exitInput {
+		t.Errorf("init over an existing file: exit %d, want 2", code)
+	}
+	if code, _, errOut := runCLI("check", "--format", "json", starter); code != exitOK {
+		t.Errorf("starter does not check: exit %d: %s", code, errOut)
+	}
+	if code, out, _ := runCLI("fmt", "--check", starter); code != exitOK || out != "" {
+		t.Errorf("starter is not canonical: exit %d %s", code, out)
+	}
+	messy := filepath.Join(dir, "messy.hcl")
+	if err := os.WriteFile(messy, []byte("site \"a\" {\nprofile=\"home\"\n}\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, _ := runCLI("fmt", "--check", messy); code != exitDenied || !strings.Contains(out, messy) {
+		t.Errorf("fmt --check on a messy file: exit %d, out %q", code, out)
+	}
+	if code, _, _ := runCLI("fmt", messy); code != exitOK {
+		t.Errorf("fmt: exit %d", code)
+	}
+	raw, _ := os.ReadFile(messy)
+	if string(raw) != "site \"a\" {\n  profile = \"home\"\n}\n" {
+		t.Errorf("formatted: %q", raw)
+	}
+	if info, _ := os.Stat(messy); info.Mode().Perm() != 0o640 {
+		t.Errorf("fmt changed the file mode to %v", info.Mode().Perm())
+	}
+	broken := filepath.Join(dir, "broken.hcl")
+	_ = os.WriteFile(broken, []byte("site \"a\" {\n"), 0o644)
+	if code, _, errOut := runCLI("fmt", broken, messy); code != exitInput || !strings.Contains(errOut, broken) {
+		t.Errorf("fmt on a broken file: exit %d: %s", code, errOut)
+	}
+}
