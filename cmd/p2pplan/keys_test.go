@@ -48,3 +48,32 @@ func TestKeysGenErrors(t *testing.T) {
 		t.Errorf("world-readable key: exit %d, want %d", code, exitEnv)
 	}
 }
+
+// TestKeysGenFromSiteFiles: every site with a vpn block gets a key pair;
+// the output shows public keys and paths, never a private key.
+func TestKeysGenFromSiteFiles(t *testing.T) {
+	atRepoRoot(t)
+	dir := filepath.Join(t.TempDir(), "keys")
+	code, out, errOut := runCLI("keys", "gen", dir, "examples")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, name := range []string{"pharmacy-secured", "shop-cgnat", "franchise-nantes"} {
+		if !strings.Contains(out, name) {
+			t.Errorf("no key pair for %s:\n%s", name, out)
+		}
+		priv, err := os.ReadFile(filepath.Join(dir, name+".key"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(out+errOut, strings.TrimSpace(string(priv))) {
+			t.Fatal("a private key was printed")
+		}
+	}
+	if strings.Contains(out, "home-dupont") {
+		t.Error("a site without a vpn block got a key pair")
+	}
+	if code, _, _ := runCLI("keys", "gen", dir, "internal/site/testdata/bad/bad-ipv4.hcl"); code != exitInput {
+		t.Errorf("bad site file: exit %d, want 2", code)
+	}
+}
