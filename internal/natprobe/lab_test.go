@@ -143,3 +143,41 @@ func checkLab(t *testing.T, topo lab.Topology, run int, m *measurement.Measureme
 	}
 	t.Logf("%s run %d: %s in %.0f ms", topo, run, m.NAT, m.DurationMs)
 }
+
+// TestLabLoss: with 20% of forwarded UDP dropped at random by the router, in
+// both directions (nftables numgen; the lab kernel has no netem), a
+// verdict is either right or inconclusive — a lost packet never turns into a
+// wrong behaviour.
+func TestLabLoss(t *testing.T) {
+	lab.Require(t, "nft", "turnserver", "sysctl")
+	for _, topo := range []lab.Topology{lab.TopoRestrictedCone, lab.TopoSymmetric} {
+		t.Run(string(topo), func(t *testing.T) {
+			l := lab.New(t)
+			n := l.BuildNAT(topo)
+			if out, err := n.Router.RunStdin(`table ip loss {
+	chain forward {
+		type filter hook forward priority -10; policy accept;
+		meta l4proto udp numgen random mod 5 == 0 drop
+	}
+}
+`, "nft", "-f", "-"); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			w := labExpect[topo]
+			for run := 1; run <= 2*labRuns(); run++ {
+				m := probeIn(t, n.Client, n.Server.Primary, netip.Addr{})
+				for _, f := range []struct{ name, got, want string }{
+					{"mapping", m.Mapping, w.mapping}, {"filtering", m.Filtering, w.filtering}, {"nat", m.NAT, w.nat},
+				} {
+					if f.got != f.want && f.got != measurement.Inconclusive {
+						t.Errorf("run %d: %s=%s, want %s or inconclusive", run, f.name, f.got, f.want)
+					}
+				}
+				if m.UDPBlocked {
+					t.Errorf("run %d: udp_blocked under 20%% loss", run)
+				}
+				t.Logf("run %d: %s/%s/%s in %.0f ms", run, m.Mapping, m.Filtering, m.NAT, m.DurationMs)
+			}
+		})
+	}
+}

@@ -193,13 +193,12 @@ func Probe(ctx context.Context, o Options) (*measurement.Measurement, error) {
 		}
 	}
 	if got.Answered {
+		// After a retransmission the RTT is a lower bound (Karn, RFC 6298
+		// §3). Using the upper bound instead (time since the first copy)
+		// would stretch every later negative test by the initial RTOs
+		// spent; the lower bound is safe because an unanswered test waits
+		// 79 RTOs = 316 RTTs, far beyond any plausible underestimate.
 		rtt = got.RTT
-		if rtt == 0 {
-			// Karn's rule (RFC 6298 §3): an answer after a retransmission
-			// does not say which copy it answers; the elapsed time since
-			// the first copy is an upper bound.
-			rtt = got.Elapsed
-		}
 		s := scaledSchedule(rtt)
 		other := got.Answer.Other
 		// Phase 2, all at once: filtering II and III on the filtering

@@ -82,8 +82,11 @@ type result struct {
 	Answered bool
 	Answer   answer
 	Sends    int           // transmissions made
-	RTT      time.Duration // Karn's rule: measured only when answered on the first send
-	Elapsed  time.Duration
+	RTT      time.Duration // since the last copy was sent
+	// Retransmitted: the answer came after a retransmission, so RTT is a
+	// lower bound (the answer may belong to an earlier copy).
+	Retransmitted bool
+	Elapsed       time.Duration
 }
 
 type inbound struct {
@@ -187,9 +190,11 @@ func (c *client) do(ctx context.Context, dst netip.AddrPort, ch change, s schedu
 			r.Answered = true
 			r.Answer = got.a
 			r.Elapsed = got.at.Sub(start)
-			if r.Sends == 1 {
-				r.RTT = got.at.Sub(lastSend)
-			}
+			// Karn's rule (RFC 6298 §3): after a retransmission the
+			// answer may belong to any copy; the time since the last copy
+			// is a lower bound, kept apart so callers can tell.
+			r.RTT = got.at.Sub(lastSend)
+			r.Retransmitted = r.Sends > 1
 			return r
 		case <-timer:
 		case <-ctx.Done():
