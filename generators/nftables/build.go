@@ -3,6 +3,7 @@ package nftables
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -49,7 +50,12 @@ func Build(sp *plan.SitePlan, mode string) (*Ruleset, error) {
 // prerouting DNAT from the site's public IPv4 and external port to the
 // device's address and service port, and a forward accept for exactly that
 // translated flow from the allowed IPv4 sources; established/related flows
-// pass, everything else is dropped by the forward policy.
+// pass. The forward chain's policy is accept, because the router also
+// forwards the LAN's own traffic to the internet (a `policy drop` there
+// would cut the LAN off): the drops are explicit and scoped to what p2pplan
+// owns — everything else toward an exposed device is dropped (one
+// `ip daddr DEVICE drop` per device address, sorted), and so is any other
+// DNAT'd flow (`ct status dnat drop`).
 func BuildPAT(sp *plan.SitePlan) (*Ruleset, error) {
 	return buildExposure(sp, plan.ModePAT, IP)
 }
@@ -57,7 +63,9 @@ func BuildPAT(sp *plan.SitePlan) (*Ruleset, error) {
 // BuildIPv6 is fixed IPv6 exposure (SPEC §8, ipv6): the same shape in ip6,
 // the device's own IPv6 being the public address: the external port is
 // translated to the service port in prerouting, and only that translated
-// flow from the allowed IPv6 sources is forwarded.
+// flow from the allowed IPv6 sources is forwarded; the rest toward the
+// device (`ip6 daddr DEVICE drop`) and any other DNAT'd flow is dropped by
+// explicit rules, the chain's policy staying accept as in BuildPAT.
 func BuildIPv6(sp *plan.SitePlan) (*Ruleset, error) {
 	return buildExposure(sp, plan.ModeIPv6, IP6)
 }
@@ -82,10 +90,11 @@ func buildExposure(sp *plan.SitePlan, mode string, fam Family) (*Ruleset, error)
 	})
 
 	pre := Chain{Name: chainPrerouting, Type: ChainNAT, Hook: HookPrerouting, Priority: PriorityDstNAT, Policy: PolicyAccept}
-	fwd := Chain{Name: chainForward, Type: ChainFilter, Hook: HookForward, Priority: PriorityFilter, Policy: PolicyDrop,
+	fwd := Chain{Name: chainForward, Type: ChainFilter, Hook: HookForward, Priority: PriorityFilter, Policy: PolicyAccept,
 		Rules: []Rule{establishedRule()}}
 	var sets []Set
 	setByKey := map[string]string{}
+	devices := map[netip.Prefix][]string{} // exposed device address → device names
 
 	for _, e := range exps {
 		where := fmt.Sprintf("site %s, exposure %s/%s", siteName(sp), e.Device, e.Service)
@@ -137,7 +146,29 @@ func buildExposure(sp *plan.SitePlan, mode string, fam Family) (*Ruleset, error)
 		}
 		m = append(m, Addr{Dir: Dst, Prefix: dev}, Port{Proto: proto, Port: dport}, CtStatusDNAT{})
 		fwd.Rules = append(fwd.Rules, Rule{Matches: m, Statement: Accept{}, Comment: comment})
+		if !slices.Contains(devices[dev], e.Device) {
+			devices[dev] = append(devices[dev], e.Device)
+		}
 	}
+	// The scoped drops: nothing else reaches an exposed device through this
+	// router (another port, a source outside the list, its address
+	// directly), one host per rule in address order; then no other DNAT'd
+	// flow is forwarded. The LAN's own traffic is left alone.
+	addrs := slices.SortedFunc(maps.Keys(devices), func(a, b netip.Prefix) int { return a.Addr().Compare(b.Addr()) })
+	for _, a := range addrs {
+		names := devices[a]
+		slices.Sort(names)
+		fwd.Rules = append(fwd.Rules, Rule{
+			Matches:   []Match{Addr{Dir: Dst, Prefix: a}},
+			Statement: Drop{},
+			Comment:   mode + " " + strings.Join(names, ",") + " not exposed otherwise",
+		})
+	}
+	fwd.Rules = append(fwd.Rules, Rule{
+		Matches:   []Match{CtStatusDNAT{}},
+		Statement: Drop{},
+		Comment:   mode + " no other dnat forwarded",
+	})
 	return &Ruleset{
 		Title: siteName(sp) + " " + mode,
 		Table: Table{Sets: sets, Chains: []Chain{pre, fwd}},
@@ -147,12 +178,14 @@ func buildExposure(sp *plan.SitePlan, mode string, fam Family) (*Ruleset, error)
 // BuildVPN is the site gateway's filter for the vpn mode (SPEC §8): traffic
 // arriving from the WireGuard interface is forwarded to the device services
 // only, one accept per service and address family; established/related flows
-// pass; the rest is dropped.
+// pass; everything else arriving from the tunnel is dropped by an explicit
+// `iifname "wg-p2pplan" drop`. The chain's policy is accept: the gateway
+// usually routes the LAN to the internet too, and that traffic is untouched.
 func BuildVPN(sp *plan.SitePlan) (*Ruleset, error) {
 	if sp == nil || sp.Site == nil {
 		return nil, fmt.Errorf("nftables: no site")
 	}
-	fwd := Chain{Name: chainForward, Type: ChainFilter, Hook: HookForward, Priority: PriorityFilter, Policy: PolicyDrop,
+	fwd := Chain{Name: chainForward, Type: ChainFilter, Hook: HookForward, Priority: PriorityFilter, Policy: PolicyAccept,
 		Rules: []Rule{establishedRule()}}
 	devs := slices.Clone(sp.Site.Devices)
 	slices.SortFunc(devs, func(a, b site.Device) int { return cmp.Compare(a.Name, b.Name) })
@@ -196,6 +229,11 @@ func BuildVPN(sp *plan.SitePlan) (*Ruleset, error) {
 	if len(fwd.Rules) == 1 {
 		return nil, fmt.Errorf("site %s: no device service to reach through the VPN", siteName(sp))
 	}
+	fwd.Rules = append(fwd.Rules, Rule{
+		Matches:   []Match{IIFName{Name: WireGuardInterface}},
+		Statement: Drop{},
+		Comment:   plan.ModeVPN + " nothing else from the tunnel",
+	})
 	return &Ruleset{Title: siteName(sp) + " " + plan.ModeVPN, Table: Table{Chains: []Chain{fwd}}}, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/p2pplan/p2pplan/internal/lab"
 	"github.com/p2pplan/p2pplan/internal/plan"
+	"github.com/p2pplan/p2pplan/internal/site"
 )
 
 // Short timeouts: everything is on veth pairs in one kernel, so a second is
@@ -86,7 +88,7 @@ func TestKernelApply(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
-		if i == 0 && (ch.RulesRemoved != 0 || ch.RulesAdded != 7 || ch.SetsAdded != 1 || ch.ChainsAdded != 2) {
+		if i == 0 && (ch.RulesRemoved != 0 || ch.RulesAdded != 10 || ch.SetsAdded != 1 || ch.ChainsAdded != 2) {
 			t.Errorf("%s: first apply reported %s", tc.name, ch.Summary())
 		}
 		listed := unwrapElements(ns.MustRun("nft", "list", "table", "inet", "p2pplan"))
@@ -119,6 +121,17 @@ func TestKernelApply(t *testing.T) {
 	}
 	if listed := unwrapElements(ns.MustRun("nft", "list", "table", "inet", "p2pplan")); listed != string(FormatTable(&pat.Table)) {
 		t.Errorf("the dry run changed the kernel:\n%s", listed)
+	}
+
+	// Upgrading a router that holds the old generator's table (forward
+	// policy drop, no explicit drops): apply reports the chain change and
+	// the three scoped drops, and leaves the kernel with policy accept.
+	loadPolicyDrop(t, ns, pat)
+	if ch, err := Apply(c, pat, false); err != nil || ch.ChainsChanged != 1 || ch.RulesAdded != 3 || ch.RulesRemoved != 0 {
+		t.Errorf("upgrade from policy drop: %v %s", err, ch.Summary())
+	}
+	if listed := ns.MustRun("nft", "list", "chain", "inet", "p2pplan", "forward"); !strings.Contains(listed, "policy accept;") {
+		t.Errorf("after the upgrade the kernel lists\n%s", listed)
 	}
 
 	// Loading the same text with nft -f is understood by ReadKernel too (nft
@@ -220,26 +233,43 @@ func typeName(v any) string {
 }
 
 // TestLabPAT puts the PAT ruleset on a router between the internet and a
-// LAN and checks what it lets through.
+// LAN and checks what it lets through. The router is also the LAN's way to
+// the internet (its own table masquerades the LAN and holds one port forward
+// of its own): applying p2pplan's ruleset must not cut that off.
 //
 //	client   198.51.100.10/24 ─┐
-//	                           ├─ router 198.51.100.23 (wan), 203.0.113.1 (wan2), 192.168.50.1 (lan)
-//	outsider 203.0.113.10/24 ──┘                       │
-//	                                         device 192.168.50.10 (listens on 37777, 554 and 8000)
+//	                           ├─ router 198.51.100.23 (wan), 203.0.113.1 (wan2), 192.168.50.1 (lan), 192.168.51.1 (lan2)
+//	outsider 203.0.113.10/24 ──┘                       │                                               │
+//	                                         device 192.168.50.10 (listens on 37777, 554 and 8000)   host 192.168.51.10 (9000)
 func TestLabPAT(t *testing.T) {
 	lab.Require(t, "nft")
 	l := lab.New(t)
 	router, client, outsider, device := l.Namespace("rtr"), l.Namespace("cli"), l.Namespace("out"), l.Namespace("dev")
+	lanHost := l.Namespace("lan")
 	l.Link(router, "wan", []string{"198.51.100.23/24"}, client, "eth0", []string{"198.51.100.10/24"})
 	l.Link(router, "wan2", []string{"203.0.113.1/24"}, outsider, "eth0", []string{"203.0.113.10/24"})
 	l.Link(router, "lan", []string{"192.168.50.1/24"}, device, "eth0", []string{"192.168.50.10/24"})
+	l.Link(router, "lan2", []string{"192.168.51.1/24"}, lanHost, "eth0", []string{"192.168.51.10/24"})
 	router.MustRun("sysctl", "-qw", "net.ipv4.ip_forward=1")
 	// Routes stay inside the lab: each host reaches the others via the router.
 	client.MustRun("ip", "route", "add", "192.168.50.0/24", "via", "198.51.100.23")
 	outsider.MustRun("ip", "route", "add", "198.51.100.0/24", "via", "203.0.113.1")
 	outsider.MustRun("ip", "route", "add", "192.168.50.0/24", "via", "203.0.113.1")
-	device.MustRun("ip", "route", "add", "198.51.100.0/24", "via", "192.168.50.1")
-	device.MustRun("ip", "route", "add", "203.0.113.0/24", "via", "192.168.50.1")
+	for _, h := range []struct {
+		ns            *lab.NS
+		via, otherLAN string
+	}{{device, "192.168.50.1", "192.168.51.0/24"}, {lanHost, "192.168.51.1", "192.168.50.0/24"}} {
+		for _, dst := range []string{"198.51.100.0/24", "203.0.113.0/24", h.otherLAN} {
+			h.ns.MustRun("ip", "route", "add", dst, "via", h.via)
+		}
+	}
+	// The router's own table, which p2pplan must leave alone: the LAN goes
+	// out masqueraded, and one port forward the customer set up himself.
+	router.MustRun("nft", "add table ip customer")
+	router.MustRun("nft", "add chain ip customer pre { type nat hook prerouting priority dstnat; policy accept; }")
+	router.MustRun("nft", "add rule ip customer pre ip daddr 198.51.100.23 tcp dport 40009 dnat to 192.168.51.10:9000")
+	router.MustRun("nft", "add chain ip customer post { type nat hook postrouting priority srcnat; policy accept; }")
+	router.MustRun("nft", `add rule ip customer post oifname { "wan", "wan2" } masquerade`)
 
 	sp := &plan.SitePlan{Site: sampleSite("lab"), Name: "lab"}
 	sp.Site.Clients.Sources = []string{"198.51.100.0/25", "192.0.2.0/24"}
@@ -249,15 +279,39 @@ func TestLabPAT(t *testing.T) {
 	for _, port := range []string{"37777", "554", "8000"} {
 		listen(t, device, "192.168.50.10:"+port, "service-"+port)
 	}
+	listen(t, lanHost, "192.168.51.10:9000", "lan-9000")
+	// "Internet" hosts the LAN opens connections to.
+	listen(t, client, "198.51.100.10:9000", "internet-9000")
+	listen(t, outsider, "203.0.113.10:9000", "internet2-9000")
+
 	// Without the ruleset the router forwards everything: the refusals below
 	// are the ruleset's doing, not a routing mistake of the lab.
-	for _, from := range []*lab.NS{client, outsider} {
-		if !lab.WaitFor(5*time.Second, func() bool { return dial(from, "192.168.50.10:8000") == "service-8000" }) {
-			t.Fatalf("lab routing is broken: %s cannot reach the device before the ruleset", from.Name())
+	for _, c := range []struct {
+		from *lab.NS
+		to   string
+		want string
+	}{
+		{client, "192.168.50.10:8000", "service-8000"},
+		{outsider, "192.168.50.10:8000", "service-8000"},
+		{lanHost, "192.168.50.10:8000", "service-8000"},
+		{lanHost, "198.51.100.10:9000", "internet-9000"},
+		{device, "203.0.113.10:9000", "internet2-9000"},
+		{client, "198.51.100.23:40009", "lan-9000"},
+	} {
+		if !lab.WaitFor(5*time.Second, func() bool { return dial(c.from, c.to) == c.want }) {
+			t.Fatalf("lab routing is broken: %s cannot reach %s before the ruleset", c.from.Name(), c.to)
 		}
 	}
 
 	rs := mustBuild(t, sp, plan.ModePAT)
+	// The defect this ruleset's shape fixes: with `policy drop` on the
+	// forward hook (the old generator's output), the LAN could no longer
+	// open a connection to the internet through the router.
+	loadPolicyDrop(t, router, rs)
+	if got := dial(lanHost, "198.51.100.10:9000"); got != "" {
+		t.Fatalf("lab cannot tell: with policy drop the LAN still reached the internet (%q)", got)
+	}
+
 	if _, err := Apply(connIn(t, router), rs, false); err != nil {
 		t.Fatal(err)
 	}
@@ -274,11 +328,40 @@ func TestLabPAT(t *testing.T) {
 		{"another device port is not reachable", client, "192.168.50.10:8000", ""},
 		{"a source outside the allowed list is refused", outsider, "198.51.100.23:40001", ""},
 		{"the outsider cannot reach the device directly", outsider, "192.168.50.10:8000", ""},
+		{"nothing else reaches the exposed device through the router", lanHost, "192.168.50.10:8000", ""},
+		{"a DNAT p2pplan did not write is not forwarded", client, "198.51.100.23:40009", ""},
+		{"the LAN still reaches the internet", lanHost, "198.51.100.10:9000", "internet-9000"},
+		{"the LAN still reaches the other uplink", lanHost, "203.0.113.10:9000", "internet2-9000"},
+		{"the exposed device still reaches the internet", device, "198.51.100.10:9000", "internet-9000"},
 	} {
 		got := dial(c.from, c.to)
 		if got != c.expect {
 			t.Errorf("%s: %s → %s read %q, want %q", c.name, c.from.Name(), c.to, got, c.expect)
 		}
+	}
+	if out := router.MustRun("nft", "list", "table", "ip", "customer"); !strings.Contains(out, "masquerade") {
+		t.Errorf("apply touched the router's own table:\n%s", out)
+	}
+}
+
+// loadPolicyDrop loads, with nft -f, the shape the generator used to emit:
+// the same ruleset with `policy drop` on the forward chain and no explicit
+// drops. Validate refuses it, so it goes around Apply.
+func loadPolicyDrop(t *testing.T, ns *lab.NS, rs *Ruleset) {
+	t.Helper()
+	old := &Ruleset{Title: rs.Title, Table: Table{Sets: rs.Table.Sets}}
+	for _, c := range rs.Table.Chains {
+		if c.Hook == HookForward {
+			c.Policy = PolicyDrop
+			c.Rules = slices.DeleteFunc(slices.Clone(c.Rules), func(r Rule) bool { _, drop := r.Statement.(Drop); return drop })
+		}
+		old.Table.Chains = append(old.Table.Chains, c)
+	}
+	if Validate(old) == nil {
+		t.Fatal("Validate accepts a forward chain with policy drop")
+	}
+	if out, err := ns.RunStdin(string(Format(old)), "nft", "-f", "-"); err != nil {
+		t.Fatalf("loading the policy drop ruleset: %v\n%s", err, out)
 	}
 }
 
@@ -300,6 +383,8 @@ func TestLabIPv6(t *testing.T) {
 	for _, port := range []string{"37777", "40101"} {
 		listen6(t, device, "[2001:db8:20::108]:"+port, "service-"+port)
 	}
+	listen6(t, client, "[2001:db8:1::10]:9000", "internet-9000")
+	listen6(t, outsider, "[2001:db8:2::10]:9000", "internet2-9000")
 
 	// Before the ruleset both sides reach the device directly (which also
 	// warms the neighbour caches: the first IPv6 resolution can take a
@@ -310,12 +395,21 @@ func TestLabIPv6(t *testing.T) {
 		}
 	}
 
+	if !lab.WaitFor(5*time.Second, func() bool { return dialNet(device, "tcp6", "[2001:db8:1::10]:9000") == "internet-9000" }) {
+		t.Fatal("lab routing is broken: the device cannot reach the internet before the ruleset")
+	}
+
 	sp := &plan.SitePlan{Site: sampleSite("lab"), Name: "lab"}
 	sp.Site.Clients.Sources = []string{"2001:db8:1::/64", "2001:db8:100::/48", "198.51.100.0/24"}
 	sp.Exposures = []plan.Exposure{
 		exposure("ipv6", "nvr", "main", "tcp", "2001:db8:20::108", 40101, "2001:db8:20::108", 37777),
 	}
-	if _, err := Apply(connIn(t, router), mustBuild(t, sp, plan.ModeIPv6), false); err != nil {
+	rs := mustBuild(t, sp, plan.ModeIPv6)
+	loadPolicyDrop(t, router, rs)
+	if got := dialNet(device, "tcp6", "[2001:db8:1::10]:9000"); got != "" {
+		t.Fatalf("lab cannot tell: with policy drop the LAN still reached the internet (%q)", got)
+	}
+	if _, err := Apply(connIn(t, router), rs, false); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
@@ -327,8 +421,81 @@ func TestLabIPv6(t *testing.T) {
 		{"external port reaches the service port", client, "[2001:db8:20::108]:40101", "service-37777"},
 		{"the service port is closed from outside", client, "[2001:db8:20::108]:37777", ""},
 		{"a source outside the allowed list is refused", outsider, "[2001:db8:20::108]:40101", ""},
+		{"the device still opens connections to the internet", device, "[2001:db8:1::10]:9000", "internet-9000"},
+		{"and to the other uplink", device, "[2001:db8:2::10]:9000", "internet2-9000"},
 	} {
 		if got := dialNet(c.from, "tcp6", c.to); got != c.expect {
+			t.Errorf("%s: %s → %s read %q, want %q", c.name, c.from.Name(), c.to, got, c.expect)
+		}
+	}
+}
+
+// TestLabVPN checks the vpn mode on the site's gateway, which also routes
+// its LAN to the internet. The tunnel is stood in for by a veth named
+// wg-p2pplan (the ruleset matches the interface name only), its far end
+// playing the hub's side.
+//
+//	hub side 10.99.0.2 ── wg-p2pplan 10.99.0.1 ┐
+//	                                            gateway 192.168.60.1 (lan) ── device 192.168.60.10 (37777, 8000)
+//	internet 203.0.113.10 ──────── 203.0.113.1 ┘ (wan, masqueraded)
+func TestLabVPN(t *testing.T) {
+	lab.Require(t, "nft")
+	l := lab.New(t)
+	gw, hub, device, inet := l.Namespace("gw"), l.Namespace("hub"), l.Namespace("vdev"), l.Namespace("inet")
+	l.Link(gw, WireGuardInterface, []string{"10.99.0.1/24"}, hub, "eth0", []string{"10.99.0.2/24"})
+	l.Link(gw, "lan", []string{"192.168.60.1/24"}, device, "eth0", []string{"192.168.60.10/24"})
+	l.Link(gw, "wan", []string{"203.0.113.1/24"}, inet, "eth0", []string{"203.0.113.10/24"})
+	gw.MustRun("sysctl", "-qw", "net.ipv4.ip_forward=1")
+	hub.MustRun("ip", "route", "add", "192.168.60.0/24", "via", "10.99.0.1")
+	hub.MustRun("ip", "route", "add", "203.0.113.0/24", "via", "10.99.0.1")
+	device.MustRun("ip", "route", "add", "203.0.113.0/24", "via", "192.168.60.1")
+	device.MustRun("ip", "route", "add", "10.99.0.0/24", "via", "192.168.60.1")
+	gw.MustRun("nft", "add table ip customer")
+	gw.MustRun("nft", "add chain ip customer post { type nat hook postrouting priority srcnat; policy accept; }")
+	gw.MustRun("nft", `add rule ip customer post oifname "wan" masquerade`)
+
+	for _, port := range []string{"37777", "8000"} {
+		listen(t, device, "192.168.60.10:"+port, "service-"+port)
+	}
+	listen(t, inet, "203.0.113.10:9000", "internet-9000")
+	listen(t, hub, "10.99.0.2:9000", "hub-9000")
+	for _, c := range []struct {
+		from *lab.NS
+		to   string
+		want string
+	}{
+		{hub, "192.168.60.10:8000", "service-8000"},
+		{hub, "203.0.113.10:9000", "internet-9000"},
+		{device, "203.0.113.10:9000", "internet-9000"},
+	} {
+		if !lab.WaitFor(5*time.Second, func() bool { return dial(c.from, c.to) == c.want }) {
+			t.Fatalf("lab routing is broken: %s cannot reach %s before the ruleset", c.from.Name(), c.to)
+		}
+	}
+
+	s := sampleSite("lab")
+	s.Devices = []site.Device{{Name: "nvr", IPv4: "192.168.60.10", Services: []site.Service{{Name: "main", Protocol: "tcp", Port: 37777}}}}
+	rs := mustBuild(t, &plan.SitePlan{Site: s, Name: "lab"}, plan.ModeVPN)
+	loadPolicyDrop(t, gw, rs)
+	if got := dial(device, "203.0.113.10:9000"); got != "" {
+		t.Fatalf("lab cannot tell: with policy drop the LAN still reached the internet (%q)", got)
+	}
+	if _, err := Apply(connIn(t, gw), rs, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name   string
+		from   *lab.NS
+		to     string
+		expect string
+	}{
+		{"the tunnel reaches the device service", hub, "192.168.60.10:37777", "service-37777"},
+		{"another port from the tunnel is refused", hub, "192.168.60.10:8000", ""},
+		{"the tunnel cannot go through to the internet", hub, "203.0.113.10:9000", ""},
+		{"the LAN still reaches the internet", device, "203.0.113.10:9000", "internet-9000"},
+		{"the LAN still reaches the hub side", device, "10.99.0.2:9000", "hub-9000"},
+	} {
+		if got := dial(c.from, c.to); got != c.expect {
 			t.Errorf("%s: %s → %s read %q, want %q", c.name, c.from.Name(), c.to, got, c.expect)
 		}
 	}

@@ -243,7 +243,11 @@ func (e *ValidationError) Unwrap() error { return e.Err }
 // emit before a single line is printed or a netlink message queued. Beyond
 // well-formedness it enforces SPEC §8's invariant: every DNAT and every
 // forward accept names exactly one protocol, one port (never zero, never a
-// range) and one destination host — a DMZ cannot be expressed.
+// range) and one destination host — a DMZ cannot be expressed. A forward
+// filter chain has policy accept (policy drop would cut the LAN off the
+// internet) and ends with scoped drops — one destination host, `ct status
+// dnat`, or `iifname` per drop, never an unconditional one — that close
+// every host it accepts something toward.
 func Validate(rs *Ruleset) error {
 	sets := map[string]Set{}
 	for _, s := range rs.Table.Sets {
@@ -297,6 +301,9 @@ func validateChain(c Chain, sets map[string]Set) error {
 			return &ValidationError{Chain: c.Name, Rule: i + 1, Err: err}
 		}
 	}
+	if isForward(c) {
+		return validateForward(c)
+	}
 	return nil
 }
 
@@ -320,10 +327,71 @@ func validateChainHeader(c Chain) error {
 	default:
 		return fmt.Errorf("unsupported policy %q", c.Policy)
 	}
-	// The forward filter is where exposure is decided: whatever is not
-	// accepted explicitly must be dropped.
-	if c.Type == ChainFilter && c.Hook == HookForward && c.Policy != PolicyDrop {
-		return fmt.Errorf("a forward filter chain must have policy drop")
+	// The forward hook also carries the LAN's own traffic (the router or
+	// VPN gateway routes it to the internet), and a packet any base chain
+	// drops is dropped: `policy drop` here would cut the LAN off. The drops
+	// are explicit and scoped instead (validateForward).
+	if isForward(c) && c.Policy != PolicyAccept {
+		return fmt.Errorf("a forward filter chain must have policy accept: policy %s would also drop the LAN's own "+
+			"forwarded traffic and cut it off the internet (p2pplan drops only what it exposes, with explicit rules)", c.Policy)
+	}
+	return nil
+}
+
+func isForward(c Chain) bool { return c.Type == ChainFilter && c.Hook == HookForward }
+
+// validateForward checks the shape of a forward filter chain, whose policy is
+// accept: accepts first (established/related and one-flow service accepts),
+// then the scoped drops, at least one; no accept after a drop; and every
+// destination host a service accept admits is closed behind it by a drop of
+// that host, or of the interface the accept names — so whatever is not
+// accepted explicitly toward it is dropped.
+func validateForward(c Chain) error {
+	lastAccept, drops := -1, 0
+	for i, r := range c.Rules {
+		switch r.Statement.(type) {
+		case Accept:
+			if drops > 0 {
+				return &ValidationError{Chain: c.Name, Rule: i + 1, Err: fmt.Errorf("an accept after the drops: the drops must end the chain")}
+			}
+			lastAccept = i
+		case Drop:
+			drops++
+		}
+	}
+	if drops == 0 {
+		return &ValidationError{Chain: c.Name, Err: fmt.Errorf("no drop after the last accept: with policy accept, " +
+			"the chain must end with drops scoped to the exposed hosts (ip daddr HOST drop) or the tunnel (iifname NAME drop)")}
+	}
+	for i := 0; i <= lastAccept; i++ {
+		var host netip.Prefix
+		var ifname string
+		for _, m := range c.Rules[i].Matches {
+			switch m := m.(type) {
+			case Addr:
+				if m.Dir == Dst {
+					host = m.Prefix
+				}
+			case IIFName:
+				ifname = m.Name
+			}
+		}
+		if !host.IsValid() {
+			continue // ct state established,related
+		}
+		closed := slices.ContainsFunc(c.Rules[lastAccept+1:], func(d Rule) bool {
+			switch m := d.Matches[0].(type) {
+			case Addr:
+				return m.Prefix == host
+			case IIFName:
+				return ifname != "" && m.Name == ifname
+			}
+			return false
+		})
+		if !closed {
+			return &ValidationError{Chain: c.Name, Rule: i + 1, Err: fmt.Errorf("nothing drops the rest of the traffic toward %s "+
+				"after this accept (add %s daddr %s drop)", formatPrefix(host), FamilyOf(host.Addr()), formatPrefix(host))}
+		}
 	}
 	return nil
 }
@@ -450,6 +518,29 @@ func validateRule(c Chain, r Rule, sets map[string]Set) error {
 			return service("a forward accept")
 		}
 	case Drop:
+		// Only the scoped drops p2pplan writes, and only in the forward
+		// filter: one destination host, `ct status dnat` or one input
+		// interface. An unconditional drop would be `policy drop` in
+		// disguise and cut the LAN off.
+		if !isForward(c) {
+			return fmt.Errorf("drop outside a forward filter chain")
+		}
+		if len(r.Matches) != 1 {
+			if len(r.Matches) == 0 {
+				return fmt.Errorf("an unconditional drop would drop the LAN's own traffic too: " +
+					"a drop must match one destination host, ct status dnat or iifname")
+			}
+			return fmt.Errorf("a drop must match exactly one of: one destination host, ct status dnat, iifname")
+		}
+		switch m := r.Matches[0].(type) {
+		case Addr:
+			if m.Dir != Dst || !m.Prefix.IsSingleIP() {
+				return fmt.Errorf("a drop on an address must name one destination host, not %s %s", m.Dir, formatPrefix(m.Prefix))
+			}
+		case CtStatusDNAT, IIFName:
+		default:
+			return fmt.Errorf("a drop must match one destination host, ct status dnat or iifname, not %T", m)
+		}
 	case DNAT:
 		if c.Type != ChainNAT || c.Hook != HookPrerouting {
 			return fmt.Errorf("dnat outside a nat prerouting chain")

@@ -27,7 +27,7 @@ func TestToNetlinkExprs(t *testing.T) {
 		t.Fatalf("table %+v", n.Table)
 	}
 	if len(n.Chains) != 2 || n.Chains[0].Name != "prerouting" || *n.Chains[0].Priority != -100 ||
-		*n.Chains[0].Hooknum != unix.NF_INET_PRE_ROUTING || *n.Chains[1].Policy != gnft.ChainPolicyDrop {
+		*n.Chains[0].Hooknum != unix.NF_INET_PRE_ROUTING || *n.Chains[1].Policy != gnft.ChainPolicyAccept {
 		t.Fatalf("chains %+v %+v", n.Chains[0], n.Chains[1])
 	}
 	// rule 2: ip daddr 198.51.100.23 tcp dport 40001 dnat ip to 192.168.1.108:37777
@@ -70,6 +70,40 @@ func TestToNetlinkExprs(t *testing.T) {
 	if got := n.Rules[5].Exprs; !reflect.DeepEqual(got, wantFwd) {
 		t.Errorf("forward exprs:\n%s\nwant\n%s", dump(got), dump(wantFwd))
 	}
+	// The scoped drops that end the forward chain (policy accept), as nft
+	// 1.0.6 emits them for the same text:
+	//   ip daddr 192.168.1.108 drop
+	//     [ meta load nfproto => reg 1 ] [ cmp eq reg 1 0x00000002 ]
+	//     [ payload load 4b @ network header + 16 => reg 1 ] [ cmp eq reg 1 0x6c01a8c0 ]
+	//     [ immediate reg 0 drop ]
+	//   ct status dnat drop
+	//     [ ct load status => reg 1 ] [ bitwise reg 1 = ( reg 1 & 0x00000020 ) ^ 0x00000000 ]
+	//     [ cmp neq reg 1 0x00000000 ] [ immediate reg 0 drop ]
+	wantDropHost := []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyNFPROTO, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.NFPROTO_IPV4}},
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 16, Len: 4},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{192, 168, 1, 108}},
+		&expr.Verdict{Kind: expr.VerdictDrop},
+	}
+	if got := n.Rules[8].Exprs; !reflect.DeepEqual(got, wantDropHost) {
+		t.Errorf("ip daddr drop exprs:\n%s\nwant\n%s", dump(got), dump(wantDropHost))
+	}
+	if c, _ := userdata.GetString(n.Rules[8].UserData, userdata.TypeComment); c != "pat nvr not exposed otherwise" {
+		t.Errorf("drop comment %q", c)
+	}
+	wantDropDNAT := []expr.Any{
+		&expr.Ct{Register: 1, Key: expr.CtKeySTATUS},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: []byte{0x20, 0, 0, 0}, Xor: []byte{0, 0, 0, 0}},
+		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: []byte{0, 0, 0, 0}},
+		&expr.Verdict{Kind: expr.VerdictDrop},
+	}
+	if len(n.Rules) != 10 {
+		t.Fatalf("%d rules, want 10", len(n.Rules))
+	}
+	if got := n.Rules[9].Exprs; !reflect.DeepEqual(got, wantDropDNAT) {
+		t.Errorf("ct status dnat drop exprs:\n%s\nwant\n%s", dump(got), dump(wantDropDNAT))
+	}
 	// The interval encoding of { 198.51.100.0/24, 203.0.113.0/24 }, as nft
 	// sends it: a zero end, then start/end pairs.
 	wantElems := []gnft.SetElement{
@@ -79,6 +113,34 @@ func TestToNetlinkExprs(t *testing.T) {
 	}
 	if got := n.Sets[0].Elements; !reflect.DeepEqual(got, wantElems) {
 		t.Errorf("set elements %+v, want %+v", got, wantElems)
+	}
+}
+
+// The vpn forward chain has policy accept and ends with
+// `iifname "wg-p2pplan" drop`, as nft 1.0.6 emits it:
+//
+//	[ meta load iifname => reg 1 ]
+//	[ cmp eq reg 1 0x702d6777 0x6c707032 0x00006e61 0x00000000 ]
+//	[ immediate reg 0 drop ]
+func TestToNetlinkVPNDrop(t *testing.T) {
+	n, err := ToNetlink(mustBuild(t, samplePlan("x", nil), plan.ModeVPN))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(n.Chains) != 1 || *n.Chains[0].Policy != gnft.ChainPolicyAccept || *n.Chains[0].Hooknum != unix.NF_INET_FORWARD {
+		t.Fatalf("chains %+v", n.Chains)
+	}
+	want := []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyIIFNAME, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte("wg-p2pplan\x00\x00\x00\x00\x00\x00")},
+		&expr.Verdict{Kind: expr.VerdictDrop},
+	}
+	last := n.Rules[len(n.Rules)-1]
+	if !reflect.DeepEqual(last.Exprs, want) {
+		t.Errorf("iifname drop exprs:\n%s\nwant\n%s", dump(last.Exprs), dump(want))
+	}
+	if c, _ := userdata.GetString(last.UserData, userdata.TypeComment); c != "vpn nothing else from the tunnel" {
+		t.Errorf("comment %q", c)
 	}
 }
 
@@ -187,10 +249,79 @@ func TestQueueBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"batch-begin", "newtable", "deltable", "newtable", "newset", "newsetelem",
-		"newchain", "newchain", "newrule", "newrule", "newrule", "newrule", "newrule", "newrule", "newrule", "batch-end"}
+		"newchain", "newchain", "newrule", "newrule", "newrule", "newrule", "newrule", "newrule", "newrule",
+		"newrule", "newrule", "newrule", "batch-end"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("batch %v\nwant %v", got, want)
 	}
+}
+
+// The rules survive the wire: the NEWRULE messages Queue sends, handed back
+// by a fake kernel as the reply to GetRules, decode to the very chains built
+// — the scoped drops (ip daddr, ip6 daddr, ct status dnat, iifname)
+// included, for every generated ruleset.
+func TestQueueWireRoundTrip(t *testing.T) {
+	for _, gc := range goldenCases() {
+		rs := mustBuild(t, gc.sp, gc.mode)
+		n, err := ToNetlink(rs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent := map[string][]netlink.Message{} // chain → its NEWRULE messages
+		c, err := gnft.New(gnft.WithTestDial(func(req []netlink.Message) ([]netlink.Message, error) {
+			for _, m := range req {
+				switch uint16(m.Header.Type) {
+				case unix.NFNL_SUBSYS_NFTABLES<<8 | unix.NFT_MSG_NEWRULE:
+					chain, err := ruleChainAttr(m)
+					if err != nil {
+						return nil, err
+					}
+					sent[chain] = append(sent[chain], m)
+				case unix.NFNL_SUBSYS_NFTABLES<<8 | unix.NFT_MSG_GETRULE:
+					chain, err := ruleChainAttr(m)
+					if err != nil {
+						return nil, err
+					}
+					return sent[chain], nil
+				}
+			}
+			return req, nil
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Queue(c); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		for i, ch := range rs.Table.Chains {
+			rules, err := c.GetRules(n.Table, n.Chains[i])
+			if err != nil {
+				t.Fatalf("%s: GetRules: %v", gc.name, err)
+			}
+			if got := DecodeChain(n.Chains[i], rules); !reflect.DeepEqual(got, ch) {
+				t.Errorf("%s: chain %s comes back from the wire as\n%s\nwant\n%s", gc.name, ch.Name,
+					FormatTable(&Table{Chains: []Chain{got}}), FormatTable(&Table{Chains: []Chain{ch}}))
+			}
+		}
+	}
+}
+
+// ruleChainAttr is the NFTA_RULE_CHAIN attribute of a rule message (after
+// the 4-byte nfgenmsg header).
+func ruleChainAttr(m netlink.Message) (string, error) {
+	ad, err := netlink.NewAttributeDecoder(m.Data[4:])
+	if err != nil {
+		return "", err
+	}
+	for ad.Next() {
+		if ad.Type() == unix.NFTA_RULE_CHAIN {
+			return ad.String(), nil
+		}
+	}
+	return "", fmt.Errorf("rule message without a chain: %v", ad.Err())
 }
 
 func msgName(m netlink.Message) string {

@@ -69,6 +69,9 @@ func TestPropertiesRandomSites(t *testing.T) {
 				for _, rule := range c.Rules {
 					checkExposureRule(t, c, rule)
 				}
+				if c.Hook == HookForward {
+					checkForwardChain(t, c)
+				}
 			}
 			n, err := ToNetlink(rs)
 			if err != nil {
@@ -116,6 +119,59 @@ func checkExposureRule(t *testing.T, c Chain, r Rule) {
 	if dnat || (accept && c.Hook == HookForward && others == 0) {
 		if ports != 1 || hosts != 1 {
 			t.Fatalf("rule %q forwards more than one port of one host", FormatRule(r))
+		}
+	}
+}
+
+// checkForwardChain is the forward chain's contract, checked on the parsed
+// model independently of Validate: policy accept (the LAN's own traffic
+// passes), accepts then drops, every drop scoped to one destination host,
+// ct status dnat or the tunnel interface, and every host an accept admits
+// something toward closed by a drop behind it.
+func checkForwardChain(t *testing.T, c Chain) {
+	t.Helper()
+	if c.Policy != PolicyAccept {
+		t.Fatalf("forward chain with policy %s would cut the LAN off", c.Policy)
+	}
+	dropped := map[string]bool{}
+	var accepted []string
+	inDrops := false
+	for _, r := range c.Rules {
+		switch r.Statement.(type) {
+		case Accept:
+			if inDrops {
+				t.Fatalf("accept after the drops: %q", FormatRule(r))
+			}
+			for _, m := range r.Matches {
+				if a, ok := m.(Addr); ok && a.Dir == Dst {
+					accepted = append(accepted, a.Prefix.String())
+				}
+			}
+		case Drop:
+			inDrops = true
+			if len(r.Matches) != 1 {
+				t.Fatalf("drop not scoped to one thing: %q", FormatRule(r))
+			}
+			switch m := r.Matches[0].(type) {
+			case Addr:
+				if m.Dir != Dst || !m.Prefix.IsSingleIP() {
+					t.Fatalf("drop on more than one host: %q", FormatRule(r))
+				}
+				dropped[m.Prefix.String()] = true
+			case IIFName:
+				dropped["iif "+m.Name] = true
+			case CtStatusDNAT:
+			default:
+				t.Fatalf("unexpected drop %q", FormatRule(r))
+			}
+		}
+	}
+	if !inDrops {
+		t.Fatalf("forward chain without drops")
+	}
+	for _, h := range accepted {
+		if !dropped[h] && !dropped["iif "+WireGuardInterface] {
+			t.Fatalf("nothing drops the rest toward %s", h)
 		}
 	}
 }
