@@ -100,7 +100,7 @@ func TestApplyNetns(t *testing.T) {
 	}
 
 	code, out, errb := applyCLI("--ruleset", file, "--netns", ns.Name(), "--dry-run")
-	if code != 0 || !strings.Contains(out, "dry run") || !strings.Contains(out, "7 rules added, 2 chains added, 1 set added") ||
+	if code != 0 || !strings.Contains(out, "dry run") || !strings.Contains(out, "6 rules added, 2 chains added, 1 set added") ||
 		!strings.Contains(out, "+     ip daddr 192.0.2.10 tcp dport 41000 dnat ip to 192.168.7.20:37777") {
 		t.Fatalf("dry run: exit %d\n%s%s", code, out, errb)
 	}

@@ -54,8 +54,8 @@ func Build(sp *plan.SitePlan, mode string) (*Ruleset, error) {
 // forwards the LAN's own traffic to the internet (a `policy drop` there
 // would cut the LAN off): the drops are explicit and scoped to what p2pplan
 // owns — everything else toward an exposed device is dropped (one
-// `ip daddr DEVICE drop` per device address, sorted), and so is any other
-// DNAT'd flow (`ct status dnat drop`).
+// `ip daddr DEVICE drop` per device address, sorted). The customer's other
+// port forwards, to other hosts, are not p2pplan's and are left alone.
 func BuildPAT(sp *plan.SitePlan) (*Ruleset, error) {
 	return buildExposure(sp, plan.ModePAT, IP)
 }
@@ -152,8 +152,9 @@ func buildExposure(sp *plan.SitePlan, mode string, fam Family) (*Ruleset, error)
 	}
 	// The scoped drops: nothing else reaches an exposed device through this
 	// router (another port, a source outside the list, its address
-	// directly), one host per rule in address order; then no other DNAT'd
-	// flow is forwarded. The LAN's own traffic is left alone.
+	// directly), one host per rule in address order. The LAN's own traffic
+	// and the customer's other port forwards (to other hosts) are left
+	// alone: p2pplan only owns what it exposes.
 	addrs := slices.SortedFunc(maps.Keys(devices), func(a, b netip.Prefix) int { return a.Addr().Compare(b.Addr()) })
 	for _, a := range addrs {
 		names := devices[a]
@@ -164,11 +165,6 @@ func buildExposure(sp *plan.SitePlan, mode string, fam Family) (*Ruleset, error)
 			Comment:   mode + " " + strings.Join(names, ",") + " not exposed otherwise",
 		})
 	}
-	fwd.Rules = append(fwd.Rules, Rule{
-		Matches:   []Match{CtStatusDNAT{}},
-		Statement: Drop{},
-		Comment:   mode + " no other dnat forwarded",
-	})
 	return &Ruleset{
 		Title: siteName(sp) + " " + mode,
 		Table: Table{Sets: sets, Chains: []Chain{pre, fwd}},

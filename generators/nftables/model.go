@@ -519,27 +519,30 @@ func validateRule(c Chain, r Rule, sets map[string]Set) error {
 		}
 	case Drop:
 		// Only the scoped drops p2pplan writes, and only in the forward
-		// filter: one destination host, `ct status dnat` or one input
-		// interface. An unconditional drop would be `policy drop` in
-		// disguise and cut the LAN off.
+		// filter: one destination host or one input interface. An
+		// unconditional drop would be `policy drop` in disguise and cut the
+		// LAN off; `ct status dnat drop` would stop the customer's own port
+		// forwards to other hosts.
 		if !isForward(c) {
 			return fmt.Errorf("drop outside a forward filter chain")
 		}
 		if len(r.Matches) != 1 {
 			if len(r.Matches) == 0 {
 				return fmt.Errorf("an unconditional drop would drop the LAN's own traffic too: " +
-					"a drop must match one destination host, ct status dnat or iifname")
+					"a drop must match one destination host or iifname")
 			}
-			return fmt.Errorf("a drop must match exactly one of: one destination host, ct status dnat, iifname")
+			return fmt.Errorf("a drop must match exactly one of: one destination host, iifname")
 		}
 		switch m := r.Matches[0].(type) {
 		case Addr:
 			if m.Dir != Dst || !m.Prefix.IsSingleIP() {
 				return fmt.Errorf("a drop on an address must name one destination host, not %s %s", m.Dir, formatPrefix(m.Prefix))
 			}
-		case CtStatusDNAT, IIFName:
+		case IIFName:
+		case CtStatusDNAT:
+			return fmt.Errorf("ct status dnat drop would also stop the customer's own port forwards; a drop must match one destination host or iifname")
 		default:
-			return fmt.Errorf("a drop must match one destination host, ct status dnat or iifname, not %T", m)
+			return fmt.Errorf("a drop must match one destination host or iifname, not %T", m)
 		}
 	case DNAT:
 		if c.Type != ChainNAT || c.Hook != HookPrerouting {

@@ -219,11 +219,10 @@ func TestValidateRefuses(t *testing.T) {
 	dst := Addr{Dir: Dst, Prefix: host}
 	svc := Rule{Matches: []Match{dst, Port{TCP, 1}, CtStatusDNAT{}}, Statement: Accept{}}
 	dropHost := Rule{Matches: []Match{dst}, Statement: Drop{}}
-	dropDNAT := Rule{Matches: []Match{CtStatusDNAT{}}, Statement: Drop{}}
 	wg := IIFName{WireGuardInterface}
 	// The builders' shapes are valid: the cases below are each one edit away.
 	for _, ok := range []*Ruleset{
-		fwd(establishedRule(), svc, dropHost, dropDNAT),
+		fwd(establishedRule(), svc, dropHost),
 		fwd(establishedRule(), Rule{Matches: []Match{wg, dst, Port{UDP, 9}}, Statement: Accept{}}, Rule{Matches: []Match{wg}, Statement: Drop{}}),
 	} {
 		if err := Validate(ok); err != nil {
@@ -256,7 +255,8 @@ func TestValidateRefuses(t *testing.T) {
 		{"drop host and port", fwd(svc, Rule{Matches: []Match{dst, Port{TCP, 1}}, Statement: Drop{}}), "exactly one of"},
 		{"drop on ct state", fwd(svc, dropHost, Rule{Matches: []Match{CtState{[]string{"new"}}}, Statement: Drop{}}), "a drop must match"},
 		{"accept after the drops", fwd(establishedRule(), dropHost, svc), "rule 3: an accept after the drops"},
-		{"exposed host left open", fwd(svc, dropDNAT), "rule 1: nothing drops the rest of the traffic toward 192.168.1.108"},
+		{"exposed host left open", fwd(svc, Rule{Matches: []Match{wg}, Statement: Drop{}}), "rule 1: nothing drops the rest of the traffic toward 192.168.1.108"},
+		{"ct status dnat drop", fwd(svc, dropHost, Rule{Matches: []Match{CtStatusDNAT{}}, Statement: Drop{}}), "customer's own port forwards"},
 		{"other host dropped", fwd(svc, Rule{Matches: []Match{Addr{Dir: Dst, Prefix: netip.MustParsePrefix("192.168.1.9/32")}}, Statement: Drop{}}), "toward 192.168.1.108"},
 		{"tunnel accept, other interface dropped", fwd(Rule{Matches: []Match{wg, dst, Port{TCP, 1}}, Statement: Accept{}}, Rule{Matches: []Match{IIFName{"wan"}}, Statement: Drop{}}), "nothing drops the rest"},
 		{"drop in prerouting", pre(Rule{Matches: []Match{dst}, Statement: Drop{}}), "drop outside a forward filter chain"},
@@ -316,15 +316,16 @@ func TestParseRefuses(t *testing.T) {
 		{"trailing table", "}\n}\n", "}\n}\ntable ip evil {\n}\n", "after the table"},
 		{"unterminated", "}\n}\n", "}\n", "unexpected end of file"},
 		{"policy drop", "filter; policy accept;", "filter; policy drop;", "pat.nft:19: chain forward: a forward filter chain must have policy accept: policy drop would"},
-		{"unconditional drop", "\t\tct status dnat drop comment", "\t\tdrop comment", "pat.nft:27: chain forward: rule 7: an unconditional drop"},
+		{"unconditional drop", "\t\tip daddr 192.168.1.108 drop comment", "\t\tdrop comment", "pat.nft:26: chain forward: rule 6: an unconditional drop"},
 		{"drop a subnet", "ip daddr 192.168.1.108 drop", "ip daddr 192.168.1.0/24 drop", "pat.nft:26: chain forward: rule 6: a drop on an address must name one destination host"},
 		{"drop with a port", "ip daddr 192.168.1.108 drop", "ip daddr 192.168.1.108 tcp dport 8000 drop", "pat.nft:26: chain forward: rule 6: a drop must match exactly one of"},
 		{"drop by source", "ip daddr 192.168.1.108 drop", "ip saddr 192.168.1.108 drop", "pat.nft:26: chain forward: rule 6: a drop on an address must name one destination host"},
-		{"drop jump", "ct status dnat drop", "ct status dnat jump x", "pat.nft:27: unsupported \"jump\""},
-		{"drop on oifname", "ct status dnat drop", "oifname \"lan\" drop", "pat.nft:27: unsupported \"oifname\""},
+		{"drop jump", "ip daddr 192.168.1.108 drop", "ip daddr 192.168.1.108 jump x", "pat.nft:26: unsupported \"jump\""},
+		{"drop on oifname", "ip daddr 192.168.1.108 drop", "oifname \"lan\" drop", "pat.nft:26: unsupported \"oifname\""},
 		{"device left open", "\t\tip daddr 192.168.1.108 drop comment \"pat nvr not exposed otherwise\"\n", "", "pat.nft:23: chain forward: rule 3: nothing drops the rest of the traffic toward 192.168.1.108"},
-		{"no drops", "\t\tip daddr 192.168.1.64 drop comment \"pat cam-1 not exposed otherwise\"\n\t\tip daddr 192.168.1.108 drop comment \"pat nvr not exposed otherwise\"\n\t\tct status dnat drop comment \"pat no other dnat forwarded\"\n", "", "pat.nft:19: chain forward: no drop after the last accept"},
-		{"drop moved first", "\t\tct state established,related accept\n", "\t\tct status dnat drop\n\t\tct state established,related accept\n", "pat.nft:22: chain forward: rule 2: an accept after the drops"},
+		{"no drops", "\t\tip daddr 192.168.1.64 drop comment \"pat cam-1 not exposed otherwise\"\n\t\tip daddr 192.168.1.108 drop comment \"pat nvr not exposed otherwise\"\n", "", "pat.nft:19: chain forward: no drop after the last accept"},
+		{"drop moved first", "\t\tct state established,related accept\n", "\t\tip daddr 192.168.1.108 drop\n\t\tct state established,related accept\n", "pat.nft:22: chain forward: rule 2: an accept after the drops"},
+		{"dnat drop", "ip daddr 192.168.1.108 drop", "ct status dnat drop", "ct status dnat drop would also stop the customer's own port forwards"},
 		{"crlf", "\n", "\r\n", "carriage return"},
 	} {
 		bad := strings.Replace(good, c.old, c.new, 1)
@@ -367,10 +368,10 @@ func TestCompare(t *testing.T) {
 		t.Errorf("same table: %s", c.Summary())
 	}
 	c := Compare(&pat.Table, &vpn.Table)
-	if want := "6 rules added, 9 rules removed, 1 chain removed, 1 set removed"; c.Summary() != want {
+	if want := "6 rules added, 8 rules removed, 1 chain removed, 1 set removed"; c.Summary() != want {
 		t.Errorf("pat→vpn: %s, want %s", c.Summary(), want)
 	}
-	if c := Compare(nil, &pat.Table); c.RulesAdded != 10 || c.ChainsAdded != 2 || c.SetsAdded != 1 || c.RulesRemoved != 0 {
+	if c := Compare(nil, &pat.Table); c.RulesAdded != 9 || c.ChainsAdded != 2 || c.SetsAdded != 1 || c.RulesRemoved != 0 {
 		t.Errorf("from nothing: %s", c.Summary())
 	}
 }

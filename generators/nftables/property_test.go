@@ -160,7 +160,6 @@ func checkForwardChain(t *testing.T, c Chain) {
 				dropped[m.Prefix.String()] = true
 			case IIFName:
 				dropped["iif "+m.Name] = true
-			case CtStatusDNAT:
 			default:
 				t.Fatalf("unexpected drop %q", FormatRule(r))
 			}
