@@ -126,6 +126,8 @@ var (
 	exposingRule = regexp.MustCompile(`\b(dnat|accept)\b`)
 	onePort      = regexp.MustCompile(`\b(tcp|udp) dport [0-9]+ `)
 	anyPortSpec  = regexp.MustCompile(`dport`)
+	oneHost      = regexp.MustCompile(`\bip6? daddr [0-9a-f.:]+ `)
+	anyDaddr     = regexp.MustCompile(`daddr`)
 )
 
 // TestPropertiesRandomSites runs 1,000 random valid sites (two batches of
@@ -291,14 +293,18 @@ func checkInvariants(t *testing.T, p *plan.Plan, files []outdir.File, reports st
 		if strings.HasSuffix(f.Path, ".nft") {
 			for _, line := range strings.Split(text, "\n") {
 				l := strings.TrimSpace(line)
-				if strings.HasPrefix(l, "#") || !exposingRule.MatchString(l) || l == "ct state established,related accept" {
+				if strings.HasPrefix(l, "#") || strings.HasPrefix(l, "type ") || !exposingRule.MatchString(l) ||
+					l == "ct state established,related accept" {
 					continue
 				}
-				// Every DNAT and every accept names one protocol and one
-				// port: no whole host, no range, no set of ports (a DMZ can
-				// never come out).
+				// Every DNAT and every accept names one destination host,
+				// one protocol and one port: no whole host, no subnet, no
+				// range, no set of ports (a DMZ can never come out).
 				if len(onePort.FindAllString(l, -1)) != 1 || len(anyPortSpec.FindAllString(l, -1)) != 1 {
 					t.Errorf("%s: rule does not name exactly one protocol and one port: %s", f.Path, l)
+				}
+				if len(oneHost.FindAllString(l, -1)) != 1 || len(anyDaddr.FindAllString(l, -1)) != 1 {
+					t.Errorf("%s: rule does not name exactly one destination host: %s", f.Path, l)
 				}
 			}
 		}
