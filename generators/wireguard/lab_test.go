@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/p2pplan/p2pplan/generators/portmap/randsite"
+	"github.com/p2pplan/p2pplan/internal/randsite"
 	"github.com/p2pplan/p2pplan/internal/lab"
 	"github.com/p2pplan/p2pplan/internal/plan"
 	"github.com/p2pplan/p2pplan/internal/site"

@@ -14,7 +14,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
 
-	"github.com/p2pplan/p2pplan/generators/portmap/randsite"
+	"github.com/p2pplan/p2pplan/internal/randsite"
 	"github.com/p2pplan/p2pplan/generators/registry"
 	"github.com/p2pplan/p2pplan/internal/measurement"
 	"github.com/p2pplan/p2pplan/internal/outdir"
