@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/p2pplan/p2pplan/internal/randsite"
 	"github.com/p2pplan/p2pplan/internal/plan"
+	"github.com/p2pplan/p2pplan/internal/randsite"
 	"github.com/p2pplan/p2pplan/internal/site"
 )
 

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/p2pplan/p2pplan/internal/randsite"
 	"github.com/p2pplan/p2pplan/internal/lab"
 	"github.com/p2pplan/p2pplan/internal/plan"
+	"github.com/p2pplan/p2pplan/internal/randsite"
 	"github.com/p2pplan/p2pplan/internal/site"
 	"github.com/p2pplan/p2pplan/internal/wgkeys"
 )

@@ -13,8 +13,8 @@ import (
 	"testing"
 
 	"github.com/p2pplan/p2pplan/generators"
-	"github.com/p2pplan/p2pplan/internal/randsite"
 	"github.com/p2pplan/p2pplan/internal/plan"
+	"github.com/p2pplan/p2pplan/internal/randsite"
 	"github.com/p2pplan/p2pplan/internal/site"
 )
 

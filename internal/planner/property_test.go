@@ -14,12 +14,12 @@ import (
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
 
-	"github.com/p2pplan/p2pplan/internal/randsite"
 	"github.com/p2pplan/p2pplan/generators/registry"
 	"github.com/p2pplan/p2pplan/internal/measurement"
 	"github.com/p2pplan/p2pplan/internal/outdir"
 	"github.com/p2pplan/p2pplan/internal/plan"
 	"github.com/p2pplan/p2pplan/internal/policy"
+	"github.com/p2pplan/p2pplan/internal/randsite"
 	"github.com/p2pplan/p2pplan/internal/report"
 	"github.com/p2pplan/p2pplan/internal/site"
 	"github.com/p2pplan/p2pplan/internal/wgkeys"
