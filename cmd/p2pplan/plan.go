@@ -120,7 +120,7 @@ func decide(cmd *cobra.Command, args []string, f decideFlags, o *outFlags) error
 		return err
 	}
 	if o != nil {
-		if err := generate(ctx, p, src, *o); err != nil {
+		if err := generate(ctx, p, src, *o, cmd.ErrOrStderr()); err != nil {
 			return err
 		}
 	}
@@ -136,7 +136,7 @@ func decide(cmd *cobra.Command, args []string, f decideFlags, o *outFlags) error
 // generate runs the generators and, with --out, writes their artifacts.
 // A generator that refuses a site (e.g. no port left in a shared range) is
 // bad input: nothing is written.
-func generate(ctx context.Context, p *plan.Plan, src *policy.Source, o outFlags) error {
+func generate(ctx context.Context, p *plan.Plan, src *policy.Source, o outFlags, stderr io.Writer) error {
 	cfg, err := src.Config()
 	if err != nil {
 		return inputError(err)
@@ -151,6 +151,9 @@ func generate(ctx context.Context, p *plan.Plan, src *policy.Source, o outFlags)
 		return inputError(err)
 	}
 	if o.out == "" {
+		if len(files) > 0 {
+			fmt.Fprintf(stderr, "p2pplan: %d artifact(s) generated and checked; none written (give --out DIR)\n", len(files))
+		}
 		return nil
 	}
 	if err := outdir.Write(o.out, files); err != nil {
