@@ -218,3 +218,32 @@ func TestInitAndFmt(t *testing.T) {
 		t.Errorf("fmt on a broken file: exit %d: %s", code, errOut)
 	}
 }
+
+// TestMeasurementFlag: --measurement SITE=FILE wins over the site's
+// declaration and implies its findings.
+func TestMeasurementFlag(t *testing.T) {
+	atRepoRoot(t)
+	code, out, errOut := runCLI("check", "--format", "json",
+		"--measurement", "home-dupont=examples/measurements/shop-operator-nat.json", "examples/home-fixed-ipv4.hcl")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var p plan.Plan
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	sp := p.Sites[0]
+	if !sp.P2P.Measured || sp.P2P.SiteNAT != "port_restricted_cone" {
+		t.Errorf("p2p = %+v, want the measured port_restricted_cone", sp.P2P)
+	}
+	ids := map[string]bool{}
+	for _, f := range sp.Findings {
+		ids[f.ID] = true
+	}
+	if !ids["P2P-002"] || !ids["P2P-010"] {
+		t.Errorf("findings %v, want P2P-002 (operator NAT measured) and P2P-010", ids)
+	}
+	if sp.Chosen == plan.ModePAT {
+		t.Error("PAT chosen behind a measured operator NAT")
+	}
+}
