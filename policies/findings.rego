@@ -211,6 +211,27 @@ p2p_findings contains finding(
 	site.wan.operator_nat != true
 }
 
+# SPEC §4 and issue 4: the server saw the site from another public IPv4
+# than the one the site file declares: another NAT (operator NAT, a second
+# router) or another line is in front of the site.
+p2p_findings contains finding(
+	"P2P-010",
+	sprintf("The STUN server saw the site's traffic come from %s but wan.ipv4 declares %s: another NAT or another line is in front of the site.", [measured_public_ip, site.wan.ipv4]),
+	"Check which line and router the site really uses (the router's WAN page, the operator), correct wan.ipv4, and probe again from the site's own network.",
+	"measurement",
+) if {
+	input.measurement != null
+	input.measurement.no_nat != true
+	site.wan.ipv4 != ""
+	measured_public_ip != ""
+	measured_public_ip != site.wan.ipv4
+}
+
+# The IP part of the measurement's mapped address ("ip:port" or "[ip6]:port").
+measured_public_ip := trim_left(split(input.measurement.mapped, "]")[0], "[") if {
+	startswith(input.measurement.mapped, "[")
+} else := split(input.measurement.mapped, ":")[0]
+
 # --- security review (SEC-*) ---------------------------------------------
 
 dmz_request_text := "The site requests DMZ: the router would forward every incoming request, on every port, to one device; it exposes everything and the field guide calls it a security disaster."

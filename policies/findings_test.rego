@@ -167,6 +167,29 @@ test_p2p010_operator_nat_conflict if {
 	contains(f.detail, "wan.operator_nat is false")
 }
 
+# The base site declares port_restricted_cone: measure the same, so only
+# the address can conflict.
+same_nat := {"nat": "port_restricted_cone"}
+
+test_p2p010_mapped_address_conflict if {
+	inp := with_meas({}, object.union(same_nat, {"mapped": "203.0.113.77:40000"}))
+	f := get(inp, "P2P-010", "measurement")
+	contains(f.detail, "come from 203.0.113.77 but wan.ipv4 declares 198.51.100.23")
+}
+
+test_p2p010_mapped_ipv6_address_conflict if {
+	inp := with_meas({}, object.union(same_nat, {"mapped": "[2001:db8::7]:40000"}))
+	f := get(inp, "P2P-010", "measurement")
+	contains(f.detail, "come from 2001:db8::7 but")
+}
+
+test_p2p010_mapped_address_agrees if {
+	not "P2P-010" in ids(with_meas({}, object.union(same_nat, {"mapped": "198.51.100.23:40001"})))
+	not "P2P-010" in ids(with_meas({}, object.union(same_nat, {"mapped": ""})))
+	not "P2P-010" in ids(with_meas({"wan": {"ipv4": ""}}, object.union(same_nat, {"mapped": "203.0.113.77:40000"})))
+	not "P2P-010" in ids(with_meas({}, object.union(same_nat, {"mapped": "203.0.113.77:40000", "no_nat": true})))
+}
+
 # field guide: DMZ, never: requested.
 test_sec001_dmz_requested if {
 	inp := with_site({"request": "dmz"})
