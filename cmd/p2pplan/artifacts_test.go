@@ -223,3 +223,43 @@ func TestCheckWritesNothing(t *testing.T) {
 		t.Error("check wrote something")
 	}
 }
+
+// TestEveryWireGuardConfigLoads: every WireGuard file the examples produce
+// is accepted by `wg-quick strip` (gateway configs) and by `wg setconf` on a
+// wireguard-go interface inside a namespace.
+func TestEveryWireGuardConfigLoads(t *testing.T) {
+	lab.Require(t, "wg", "wg-quick", "wireguard-go")
+	atRepoRoot(t)
+	out := filepath.Join(t.TempDir(), "out")
+	planExamples(t, out)
+	ns := lab.New(t).Namespace("wgc")
+	iface := ns.WireGuardInterface(t)
+	n := 0
+	for _, p := range sortedPaths(readTree(t, out)) {
+		if !strings.HasSuffix(p, ".conf") || !strings.Contains(p, "/vpn/") {
+			continue
+		}
+		n++
+		conf, err := os.ReadFile(filepath.Join(out, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(p, "/wg-p2pplan.conf") {
+			stripped, err := lab.WgQuickStrip(t.TempDir(), "wg-p2pplan.conf", conf)
+			if err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			conf = []byte(stripped)
+		}
+		file := filepath.Join(t.TempDir(), "setconf.conf")
+		if err := os.WriteFile(file, lab.LabEndpoints(conf, "198.51.100.1"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if msg, err := ns.Run("wg", "setconf", iface, file); err != nil {
+			t.Errorf("%s: wg setconf refused it: %v %s", p, err, msg)
+		}
+	}
+	if n < 10 {
+		t.Fatalf("only %d WireGuard files checked", n)
+	}
+}

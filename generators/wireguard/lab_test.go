@@ -1,14 +1,11 @@
 package wireguard
 
 import (
-	"fmt"
 	"math/rand"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,24 +15,6 @@ import (
 	"github.com/p2pplan/p2pplan/internal/site"
 	"github.com/p2pplan/p2pplan/internal/wgkeys"
 )
-
-var ifSeq atomic.Int64
-
-var endpointName = regexp.MustCompile(`(?m)^(Endpoint = )[A-Za-z][A-Za-z0-9.-]*:`)
-
-// wgInterface starts wireguard-go in the foreground inside ns (so the lab
-// kills it by PID at teardown) and waits until `wg` can talk to it. The
-// name is unique per process: wireguard-go's control socket lives in
-// /var/run/wireguard, which all namespaces share.
-func wgInterface(t *testing.T, ns *lab.NS) string {
-	t.Helper()
-	name := fmt.Sprintf("p2w%d-%d", os.Getpid()%100000, ifSeq.Add(1))
-	p := ns.Start("env", "WG_PROCESS_FOREGROUND=1", "wireguard-go", "-f", name)
-	if !lab.WaitFor(5*time.Second, func() bool { _, err := ns.Run("wg", "show", name); return err == nil }) {
-		t.Fatalf("wireguard-go %s did not come up in %s: %s", name, ns.Name(), p.Log())
-	}
-	return name
-}
 
 // upLikeWgQuick brings conf up on iface the way `wg-quick up` does, minus
 // starting the interface itself (wg-quick would daemonize wireguard-go out
@@ -77,7 +56,7 @@ func TestSetconfLab(t *testing.T) {
 	lab.Require(t, "wg", "wg-quick", "wireguard-go", "bash")
 	l := lab.New(t)
 	ns := l.Namespace("wg")
-	iface := wgInterface(t, ns)
+	iface := ns.WireGuardInterface(t)
 	dir := t.TempDir()
 
 	plans := []*plan.SitePlan{lyonPlan(), fullTunnelPlan()}
@@ -96,7 +75,7 @@ func TestSetconfLab(t *testing.T) {
 			// wg setconf resolves a host name endpoint; the lab has no DNS
 			// and must send nothing out, so a name becomes a lab address
 			// (same port). The syntax under test is unchanged.
-			conf = endpointName.ReplaceAll(conf, []byte("${1}198.51.100.1:"))
+			conf = lab.LabEndpoints(conf, "198.51.100.1")
 			p := filepath.Join(dir, "setconf.conf")
 			if err := os.WriteFile(p, conf, 0o600); err != nil {
 				t.Fatal(err)
@@ -155,7 +134,7 @@ func TestTunnelLab(t *testing.T) {
 	}
 
 	// Hub: listening, its own key, the generated stanza, routes to the site.
-	hubIf := wgInterface(t, hub)
+	hubIf := hub.WireGuardInterface(t)
 	hubConf := filepath.Join(t.TempDir(), "hub.conf")
 	if err := os.WriteFile(hubConf, append([]byte("[Interface]\nListenPort = 51820\n\n"), hubPeer...), 0o600); err != nil {
 		t.Fatal(err)
@@ -170,7 +149,7 @@ func TestTunnelLab(t *testing.T) {
 	hub.MustRun("ip", "route", "replace", "192.168.77.9/32", "dev", hubIf) // not in the stanza
 
 	// Gateway: the generated config, and the device address behind it.
-	gwIf := wgInterface(t, gw)
+	gwIf := gw.WireGuardInterface(t)
 	upLikeWgQuick(t, gw, gwIf, gwConf)
 	gw.MustRun("ip", "address", "add", "192.168.77.108/32", "dev", "lo")
 	gw.MustRun("ip", "address", "add", "192.168.77.9/32", "dev", "lo")

@@ -6,13 +6,13 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/p2pplan/p2pplan/generators"
+	"github.com/p2pplan/p2pplan/internal/lab"
 	"github.com/p2pplan/p2pplan/internal/plan"
 	"github.com/p2pplan/p2pplan/internal/randsite"
 	"github.com/p2pplan/p2pplan/internal/site"
@@ -234,15 +234,10 @@ func contains(list []string, v string) bool {
 // interface, hence the fixed name in a fresh directory.
 func wgQuickStrip(t testing.TB, dir string, conf []byte) string {
 	t.Helper()
-	p := filepath.Join(dir, ConfigFile)
-	if err := os.WriteFile(p, conf, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command("wg-quick", "strip", p).CombinedOutput()
+	s, err := lab.WgQuickStrip(dir, ConfigFile, conf)
 	if err != nil {
-		t.Fatalf("wg-quick strip: %v: %s\n%s", err, out, conf)
+		t.Fatalf("%v\n%s", err, conf)
 	}
-	s := string(out)
 	if regexp.MustCompile(`(?m)^\s*(PostUp|Address)`).MatchString(s) || !strings.Contains(s, "[Peer]") {
 		t.Fatalf("wg-quick strip output unexpected:\n%s", s)
 	}

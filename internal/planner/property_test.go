@@ -131,9 +131,10 @@ var (
 )
 
 // TestPropertiesRandomSites runs 1,000 random valid sites (two batches of
-// 500, so each site can have its own documentation IPv4) through the whole
-// pipeline — HCL, loader, policies, every applicable alternative's
-// generators, reports — and checks SPEC §8's invariants.
+// 500, so each site can have its own documentation IPv4) and every bundled
+// example through the whole pipeline — HCL, loader, policies, every
+// applicable alternative's generators, reports — and checks SPEC §8's
+// invariants.
 func TestPropertiesRandomSites(t *testing.T) {
 	ctx := context.Background()
 	src, err := policy.Embedded()
@@ -220,6 +221,19 @@ func TestPropertiesRandomSites(t *testing.T) {
 			}
 		}
 	}
+	// The bundled examples hold the same invariants.
+	p, err := Run(ctx, site.NewLoader(), engine, Options{Paths: []string{"../../examples"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := Generate(ctx, p, GenerateOptions{
+		AllAlternatives: true, WellKnownPorts: cfg.WellKnownPorts, Generators: registry.All(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInvariants(t, p, files, "", nil, wellKnown, map[string]int{})
+
 	// The random sites must exercise every generated mode.
 	for _, m := range []string{plan.ModePAT, plan.ModeIPv6, plan.ModeVPN, plan.ModeAutoRegister, plan.ModeExtraRouter} {
 		if modesSeen[m] == 0 {
