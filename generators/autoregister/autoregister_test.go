@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/p2pplan/p2pplan/internal/golden"
 	"github.com/p2pplan/p2pplan/internal/plan"
 	"github.com/p2pplan/p2pplan/internal/randsite"
 	"github.com/p2pplan/p2pplan/internal/site"
@@ -41,7 +42,7 @@ func TestGolden(t *testing.T) {
 			if a.Mode != 0o644 || a.Sensitive {
 				t.Errorf("%s: mode %o", a.Path, a.Mode)
 			}
-			checkGolden(t, a.Path+".golden", a.Data)
+			golden.Testdata(t, a.Path+".golden", a.Data)
 		}
 		var st Settings
 		if err := json.Unmarshal(arts[0].Data, &st); err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/p2pplan/p2pplan/internal/golden"
 	"github.com/p2pplan/p2pplan/internal/plan"
 	"github.com/p2pplan/p2pplan/internal/randsite"
 	"github.com/p2pplan/p2pplan/internal/site"
@@ -32,7 +33,7 @@ func TestGolden(t *testing.T) {
 	if len(arts) != 1 || arts[0].Mode != 0o644 || arts[0].Path != "hospital-annex/extra_router/checklist.md" {
 		t.Fatalf("artifacts = %+v", arts)
 	}
-	checkGolden(t, arts[0].Path+".golden", arts[0].Data)
+	golden.Testdata(t, arts[0].Path+".golden", arts[0].Data)
 }
 
 func TestModes(t *testing.T) {

@@ -1,18 +1,9 @@
 package nftables
 
 import (
-	"bytes"
-	"flag"
-	"os"
-	"path/filepath"
-	"strings"
-	"testing"
-
 	"github.com/p2pplan/p2pplan/internal/plan"
 	"github.com/p2pplan/p2pplan/internal/site"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // hostile is free text that would break out of any naive comment or string.
 const hostile = "x\" } ; drop\n# table inet evil { chain c { type filter hook input priority 0; policy drop; } }\r\n\\\"; flush ruleset ;'`$(id)`\u2028}"
@@ -80,40 +71,4 @@ func goldenCases() []goldenCase {
 		{"pat-hostile-descriptions", samplePlan(hostile, nil), plan.ModePAT},
 		{"vpn-hostile-descriptions", samplePlan(hostile, nil), plan.ModeVPN},
 	}
-}
-
-// golden compares got with testdata/<name>; -update rewrites the reference,
-// a mismatch writes the actual output beside it as <name>.actual for review.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	ref := filepath.Join("testdata", name)
-	actual := ref + ".actual"
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(ref, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		_ = os.Remove(actual)
-		return
-	}
-	want, err := os.ReadFile(ref)
-	if err != nil {
-		t.Fatalf("%v (run go test ./generators/nftables -update to create it)", err)
-	}
-	if bytes.Equal(got, want) {
-		_ = os.Remove(actual)
-		return
-	}
-	if err := os.WriteFile(actual, got, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var diff strings.Builder
-	for _, l := range DiffLines(splitLines(want), splitLines(got)) {
-		if l.Op != ' ' {
-			diff.WriteString(string(l.Op) + " " + l.Text + "\n")
-		}
-	}
-	t.Errorf("%s differs from the reference (actual written to %s):\n%s", ref, actual, diff.String())
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/p2pplan/p2pplan/internal/golden"
 	"github.com/p2pplan/p2pplan/internal/plan"
 )
 
@@ -31,7 +32,7 @@ func TestGolden(t *testing.T) {
 			if want := "lyon-pharmacy/" + c.mode + "/nftables.nft"; a.Path != want || a.Mode != 0o644 || a.Sensitive {
 				t.Errorf("artifact %s mode %v sensitive %v, want %s 0644 false", a.Path, a.Mode, a.Sensitive, want)
 			}
-			golden(t, c.name+".nft", a.Data)
+			golden.Testdata(t, c.name+".nft", a.Data)
 		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/p2pplan/p2pplan/internal/golden"
 	"github.com/p2pplan/p2pplan/internal/plan"
 	"github.com/p2pplan/p2pplan/internal/randsite"
 	"github.com/p2pplan/p2pplan/internal/site"
@@ -74,7 +75,7 @@ func TestGolden(t *testing.T) {
 				t.Errorf("%s %s: %d artifacts, want 5", s.Name, mode, len(arts))
 			}
 			for p, data := range arts {
-				checkGolden(t, p+".golden", data)
+				golden.Testdata(t, p+".golden", data)
 			}
 		}
 	}

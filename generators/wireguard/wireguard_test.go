@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/p2pplan/p2pplan/generators"
+	"github.com/p2pplan/p2pplan/internal/golden"
 	"github.com/p2pplan/p2pplan/internal/lab"
 	"github.com/p2pplan/p2pplan/internal/plan"
 	"github.com/p2pplan/p2pplan/internal/randsite"
@@ -76,7 +77,7 @@ func TestGolden(t *testing.T) {
 			if m, ok := want[a.Path]; !ok || a.Mode != m || a.Sensitive {
 				t.Errorf("%s: mode %o sensitive %v", a.Path, a.Mode, a.Sensitive)
 			}
-			checkGolden(t, a.Path+".golden", a.Data)
+			golden.Testdata(t, a.Path+".golden", a.Data)
 		}
 	}
 }

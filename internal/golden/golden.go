@@ -19,6 +19,12 @@ var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 // Updating reports whether -update was given.
 func Updating() bool { return *update }
 
+// Testdata compares got with testdata/<name> of the calling package.
+func Testdata(t testing.TB, name string, got []byte) {
+	t.Helper()
+	Assert(t, filepath.Join("testdata", filepath.FromSlash(name)), got)
+}
+
 // Assert compares got with the golden file at path.
 func Assert(t testing.TB, path string, got []byte) {
 	t.Helper()
@@ -42,24 +48,37 @@ func Assert(t testing.TB, path string, got []byte) {
 		return
 	}
 	_ = os.WriteFile(actual, got, 0o644)
-	t.Errorf("%s differs from the golden file (actual output written to %s):\n%s", path, actual, firstDiff(want, got))
+	t.Errorf("%s differs from the golden file (actual output written to %s):\n%s", path, actual, lineDiff(string(want), string(got)))
 }
 
-// firstDiff describes the first differing line with some context.
-func firstDiff(want, got []byte) string {
-	wl := strings.Split(string(want), "\n")
-	gl := strings.Split(string(got), "\n")
-	for i := 0; i < len(wl) || i < len(gl); i++ {
-		var w, g string
-		if i < len(wl) {
-			w = wl[i]
+// maxDiffLines bounds the diff shown: enough to see what changed.
+const maxDiffLines = 10
+
+// lineDiff lists the lines that differ, position by position; a minimal
+// diff without a diff library.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	shown := 0
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
 		}
-		if i < len(gl) {
-			g = gl[i]
+		if i < len(g) {
+			gl = g[i]
 		}
-		if w != g || i >= len(wl) || i >= len(gl) {
-			return fmt.Sprintf("line %d:\n- want: %q\n+ got:  %q", i+1, w, g)
+		if wl == gl && i < len(w) && i < len(g) {
+			continue
+		}
+		fmt.Fprintf(&b, "line %d:\n- %q\n+ %q\n", i+1, wl, gl)
+		if shown++; shown == maxDiffLines {
+			b.WriteString("...\n")
+			break
 		}
 	}
-	return "(same lines, different bytes)"
+	if b.Len() == 0 {
+		return "(same lines, different bytes)"
+	}
+	return b.String()
 }

@@ -1,6 +1,9 @@
 package plan
 
-import "sort"
+import (
+	"maps"
+	"slices"
+)
 
 // Summarize computes the run's summary from its site plans.
 func (p *Plan) Summarize() {
@@ -17,10 +20,10 @@ func (p *Plan) Summarize() {
 		}
 		s.Artifacts += len(sp.Artifacts)
 	}
-	for _, m := range sortedKeys(modes) {
+	for _, m := range slices.Sorted(maps.Keys(modes)) {
 		s.Chosen = append(s.Chosen, ModeCount{Mode: m, Sites: modes[m]})
 	}
-	for _, id := range sortedKeys(ids) {
+	for _, id := range slices.Sorted(maps.Keys(ids)) {
 		s.Findings = append(s.Findings, FindingCount{ID: id, Count: ids[id]})
 	}
 	p.Summary = s
@@ -28,12 +31,3 @@ func (p *Plan) Summarize() {
 
 // Denied reports whether any site of the run has a denial (exit code 1).
 func (p *Plan) Denied() bool { return p.Summary.Denied > 0 }
-
-func sortedKeys(m map[string]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}

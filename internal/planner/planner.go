@@ -7,7 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 
@@ -134,7 +136,7 @@ func Run(ctx context.Context, loader *site.Loader, engine *policy.Engine, opts O
 	if diags.HasErrors() {
 		return nil, &InputError{Diags: diags}
 	}
-	for _, name := range sortedKeys(overrides) {
+	for _, name := range slices.Sorted(maps.Keys(overrides)) {
 		if !seen[name] {
 			return nil, &InputError{Err: fmt.Errorf("--measurement %s=...: no site named %q", name, name)}
 		}
@@ -149,13 +151,4 @@ func Run(ctx context.Context, loader *site.Loader, engine *policy.Engine, opts O
 	}
 	p.Summarize()
 	return p, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -34,7 +36,7 @@ func Compile(ctx context.Context, src *Source) (*Engine, error) {
 		// run rather than leave a value undefined.
 		rego.StrictBuiltinErrors(true),
 	}
-	for _, name := range sortedNames(src.Modules) {
+	for _, name := range slices.Sorted(maps.Keys(src.Modules)) {
 		opts = append(opts, rego.Module(name, src.Modules[name]))
 	}
 	pq, err := rego.New(opts...).PrepareForEval(ctx)

@@ -105,15 +105,6 @@ func merge(dst, src map[string]any) {
 	}
 }
 
-func sortedNames(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // Config is the part of the policy data Go needs itself (the port
 // allocator must avoid the same well-known ports the policies deny).
 type Config struct {

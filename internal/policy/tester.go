@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -30,7 +32,7 @@ type TestReport struct {
 const testTimeout = 10 * time.Second
 
 func parseModules(m map[string]string, into map[string]*ast.Module) error {
-	for _, name := range sortedNames(m) {
+	for _, name := range slices.Sorted(maps.Keys(m)) {
 		mod, err := ast.ParseModuleWithOpts(name, m[name], ast.ParserOptions{RegoVersion: ast.RegoV1})
 		if err != nil {
 			return err
@@ -82,7 +84,7 @@ func RunTests(ctx context.Context, src *Source) (*TestReport, error) {
 	sort.Strings(rep.Failures)
 	report := cov.Report(policyMods)
 	rep.Coverage = report.Coverage
-	for _, file := range sortedKeys(report.Files) {
+	for _, file := range slices.Sorted(maps.Keys(report.Files)) {
 		for _, rng := range report.Files[file].NotCovered {
 			for row := rng.Start.Row; row <= rng.End.Row; row++ {
 				rep.NotCovered = append(rep.NotCovered, fmt.Sprintf("%s:%d", file, row))
@@ -90,15 +92,6 @@ func RunTests(ctx context.Context, src *Source) (*TestReport, error) {
 		}
 	}
 	return rep, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // WriteBundle writes the policies and data (tests excluded) as a standard
@@ -111,7 +104,7 @@ func WriteBundle(w io.Writer, src *Source, revision string) error {
 		Manifest: bundle.Manifest{Revision: revision, Roots: &roots, RegoVersion: &v1},
 		Data:     src.Data,
 	}
-	for _, name := range sortedNames(src.Modules) {
+	for _, name := range slices.Sorted(maps.Keys(src.Modules)) {
 		mod, err := ast.ParseModuleWithOpts(name, src.Modules[name], ast.ParserOptions{RegoVersion: ast.RegoV1})
 		if err != nil {
 			return err

@@ -5,7 +5,8 @@ package report
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/p2pplan/p2pplan/internal/plan"
 )
@@ -25,14 +26,7 @@ var writers = map[string]Writer{
 }
 
 // Formats lists the format names, sorted.
-func Formats() []string {
-	out := make([]string, 0, len(writers))
-	for k := range writers {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func Formats() []string { return slices.Sorted(maps.Keys(writers)) }
 
 // For returns the writer of a format.
 func For(format string) (Writer, error) {

@@ -2,7 +2,8 @@ package site
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
@@ -152,7 +153,7 @@ func fileContext(content *hcl.BodyContent) (*hcl.EvalContext, hcl.Diagnostics) {
 	locals := map[string]cty.Value{}
 	for len(pending) > 0 {
 		progress := false
-		for _, name := range sortedKeys(pending) {
+		for _, name := range slices.Sorted(maps.Keys(pending)) {
 			attr := pending[name]
 			if waitsOnPending(attr.Expr, pending) {
 				continue
@@ -168,7 +169,7 @@ func fileContext(content *hcl.BodyContent) (*hcl.EvalContext, hcl.Diagnostics) {
 			progress = true
 		}
 		if !progress {
-			for _, name := range sortedKeys(pending) {
+			for _, name := range slices.Sorted(maps.Keys(pending)) {
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "Cycle in local values",
@@ -198,13 +199,4 @@ func waitsOnPending(expr hcl.Expression, pending map[string]*hcl.Attribute) bool
 		}
 	}
 	return false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

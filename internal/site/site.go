@@ -7,7 +7,8 @@
 package site
 
 import (
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/p2pplan/p2pplan/internal/measurement"
 )
@@ -139,14 +140,7 @@ func (s *Site) SourceOf(field string) Source {
 }
 
 // Fields lists the recorded field paths, sorted.
-func (s *Site) Fields() []string {
-	out := make([]string, 0, len(s.sources))
-	for k := range s.sources {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func (s *Site) Fields() []string { return slices.Sorted(maps.Keys(s.sources)) }
 
 func (s *Site) setSource(field string, src Source) {
 	if s.sources == nil {
