@@ -17,9 +17,9 @@ import (
 	"path"
 	"regexp"
 	"sort"
-	"strings"
 
 	"github.com/p2pplan/p2pplan/generators"
+	"github.com/p2pplan/p2pplan/internal/mdtext"
 	"github.com/p2pplan/p2pplan/internal/plan"
 )
 
@@ -114,13 +114,13 @@ func settings(sp *plan.SitePlan) (*Settings, error) {
 
 func note(st *Settings) []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "# Auto-register: site %s\n\n", mdText(st.Site))
+	fmt.Fprintf(&b, "# Auto-register: site %s\n\n", mdtext.Escape(st.Site))
 	b.WriteString("Each device opens a TCP connection to the platform and keeps it up; the platform\n" +
 		"reaches the device through it. Nothing is opened on the site's router: the only\n" +
 		"exposed port is the platform's, on the service provider's side, where its security\n" +
 		"is controlled. This is the field guide's answer for alarm-monitoring centres and\n" +
 		"video service providers.\n\n")
-	fmt.Fprintf(&b, "Platform: %s, TCP port %d.\n\n", mdText(st.Platform.Address), st.Platform.Port)
+	fmt.Fprintf(&b, "Platform: %s, TCP port %d.\n\n", mdtext.Escape(st.Platform.Address), st.Platform.Port)
 	b.WriteString("## On each device\n\n" +
 		"In the device's network settings (often called Auto Register, Platform Access or\n" +
 		"Register), enable auto-register and enter the platform address, the port and the\n" +
@@ -128,7 +128,7 @@ func note(st *Settings) []byte {
 	b.WriteString("| device | LAN address | device ID | platform address | port |\n")
 	b.WriteString("| --- | --- | --- | --- | ---: |\n")
 	for _, d := range st.Devices {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d |\n", mdText(d.Device), mdText(d.Address), mdText(d.DeviceID), mdText(st.Platform.Address), st.Platform.Port)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d |\n", mdtext.Escape(d.Device), mdtext.Escape(d.Address), mdtext.Escape(d.DeviceID), mdtext.Escape(st.Platform.Address), st.Platform.Port)
 	}
 	b.WriteString("\n## Before leaving the site\n\n" +
 		"- [ ] The site's firewall lets the devices open TCP connections to the platform's address and port.\n" +
@@ -138,24 +138,4 @@ func note(st *Settings) []byte {
 		"- [ ] No port forward, DMZ or UPnP mapping is left on the site's router for these devices.\n" +
 		"- [ ] The devices' vendor P2P service is switched off if the platform is the only way in.\n")
 	return b.Bytes()
-}
-
-// mdText makes v safe in Markdown text and table cells: line breaks become
-// spaces, and `|` plus the characters that start inline markup or HTML are
-// backslash-escaped (CommonMark allows it for any ASCII punctuation).
-func mdText(v string) string {
-	var b strings.Builder
-	for _, r := range v {
-		switch {
-		case r == '\r' || r == '\n' || r == '\t':
-			b.WriteByte(' ')
-		case r < 0x20 || r == 0x7f:
-		case strings.ContainsRune("\\|`*[]<>()!#&~{}\"'", r):
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/p2pplan/p2pplan/internal/golden"
+	"github.com/p2pplan/p2pplan/internal/mdtext"
 	"github.com/p2pplan/p2pplan/internal/plan"
 	"github.com/p2pplan/p2pplan/internal/randsite"
 	"github.com/p2pplan/p2pplan/internal/site"
@@ -77,7 +78,7 @@ func TestRefusals(t *testing.T) {
 }
 
 func TestMdText(t *testing.T) {
-	if got := mdText("a|b\n<c>`d`"); got != "a\\|b \\<c\\>\\`d\\`" {
+	if got := mdtext.Escape("a|b\n<c>`d`"); got != "a\\|b \\<c\\>\\`d\\`" {
 		t.Errorf("mdText = %q", got)
 	}
 }

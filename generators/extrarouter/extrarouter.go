@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/p2pplan/p2pplan/generators"
+	"github.com/p2pplan/p2pplan/internal/mdtext"
 	"github.com/p2pplan/p2pplan/internal/plan"
 	"github.com/p2pplan/p2pplan/internal/site"
 )
@@ -49,7 +50,7 @@ func (Generator) Generate(_ context.Context, sp *plan.SitePlan, mode string) ([]
 
 func checklist(s *site.Site) []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "# Additional router: site %s\n\n", mdText(s.Name))
+	fmt.Fprintf(&b, "# Additional router: site %s\n\n", mdtext.Escape(s.Name))
 	b.WriteString("A separate internet line (ADSL, fibre or mobile) and a router dedicated to the video\n" +
 		"devices, with no link to the existing network. It costs a line and a router, so it is\n" +
 		"kept for complex, managed sites where no other alternative fits. Tick every box before\n" +
@@ -83,7 +84,7 @@ func checklist(s *site.Site) []byte {
 			svcs = append(svcs, fmt.Sprintf("%s %s/%d", sv.Name, sv.Protocol, sv.Port))
 		}
 		sort.Strings(svcs)
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", mdText(d.Name), mdText(addrs), mdText(strings.Join(svcs, ", ")))
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", mdtext.Escape(d.Name), mdtext.Escape(addrs), mdtext.Escape(strings.Join(svcs, ", ")))
 	}
 	b.WriteString("\n")
 
@@ -95,24 +96,4 @@ func checklist(s *site.Site) []byte {
 		"- [ ] Check that the devices are declared online on the vendor's cloud.\n" +
 		"- [ ] Test from a remote client on another operator's network, then from a second client.\n")
 	return b.Bytes()
-}
-
-// mdText makes v safe in Markdown text and table cells: line breaks become
-// spaces, and `|` plus the characters that start inline markup or HTML are
-// backslash-escaped (CommonMark allows it for any ASCII punctuation).
-func mdText(v string) string {
-	var b strings.Builder
-	for _, r := range v {
-		switch {
-		case r == '\r' || r == '\n' || r == '\t':
-			b.WriteByte(' ')
-		case r < 0x20 || r == 0x7f:
-		case strings.ContainsRune("\\|`*[]<>()!#&~{}\"'", r):
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }

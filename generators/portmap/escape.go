@@ -54,27 +54,6 @@ func rosQuote(v string) string {
 	return b.String()
 }
 
-// mdCell makes v safe inside one Markdown table cell: line breaks become
-// spaces, `|` and the characters that start inline markup or HTML are
-// backslash-escaped (CommonMark allows it for any ASCII punctuation).
-func mdCell(v string) string {
-	var b strings.Builder
-	for _, r := range v {
-		switch {
-		case r == '\r' || r == '\n' || r == '\t':
-			b.WriteByte(' ')
-		case r < 0x20 || r == 0x7f:
-			// dropped: invisible and meaningless in a table
-		case strings.ContainsRune("\\|`*[]<>()!#&~{}\"'", r):
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
 // commentText keeps what may follow a `#` on a comment line of the UCI and
 // RouterOS files: a conservative set of characters, everything else '?', so
 // nothing can end the comment line.

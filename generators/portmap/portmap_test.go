@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/p2pplan/p2pplan/internal/golden"
+	"github.com/p2pplan/p2pplan/internal/mdtext"
 	"github.com/p2pplan/p2pplan/internal/plan"
 	"github.com/p2pplan/p2pplan/internal/randsite"
 	"github.com/p2pplan/p2pplan/internal/site"
@@ -206,7 +207,7 @@ func TestQuoting(t *testing.T) {
 		{uciQuote, "a\nb\r#}", "'a?b?#}'"},
 		{rosQuote, `a"b\c$d?e`, `"a\"b\\c\$d\?e"`},
 		{rosQuote, "x\ny;é", `"x\0Ay;\C3\A9"`},
-		{mdCell, "a|b\nc`d<e>", "a\\|b c\\`d\\<e\\>"},
+		{mdtext.Escape, "a|b\nc`d<e>", "a\\|b c\\`d\\<e\\>"},
 		{commentText, "site\n# x; }", "site?? x? ?"},
 	} {
 		if got := tc.f(tc.in); got != tc.want {
@@ -229,8 +230,8 @@ func TestQuoting(t *testing.T) {
 		if q := rosQuote(s); strings.ContainsAny(q, "\n\r") || strings.Count(regexp.MustCompile(`\\.`).ReplaceAllString(q, ""), `"`) != 2 {
 			t.Fatalf("rosQuote(%q) = %q", s, q)
 		}
-		if q := mdCell(s); strings.ContainsAny(q, "\n\r") || strings.Count(regexp.MustCompile(`\\.`).ReplaceAllString(q, ""), "|") != 0 {
-			t.Fatalf("mdCell(%q) = %q", s, q)
+		if q := mdtext.Escape(s); strings.ContainsAny(q, "\n\r") || strings.Count(regexp.MustCompile(`\\.`).ReplaceAllString(q, ""), "|") != 0 {
+			t.Fatalf("mdtext.Escape(%q) = %q", s, q)
 		}
 	}
 }

@@ -135,10 +135,10 @@ func linkDevices(b *strings.Builder, devices []site.Device, label string) {
 // mermaidID turns a name (identifier, may hold '-') into a Mermaid node id.
 func mermaidID(name string) string { return strings.ReplaceAll(name, "-", "_") }
 
-// cell keeps text inside one Markdown table cell.
+// cell keeps policy text (the policies' own words, never site text) inside
+// one Markdown table cell, readable in the raw document.
 func cell(s string) string {
-	s = strings.ReplaceAll(s, "|", "\\|")
-	return strings.Join(strings.Fields(s), " ")
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "|", "\\|")), " ")
 }
 
 func yesNo(b bool) string {
