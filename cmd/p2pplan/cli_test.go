@@ -247,3 +247,60 @@ func TestMeasurementFlag(t *testing.T) {
 		t.Error("PAT chosen behind a measured operator NAT")
 	}
 }
+
+// TestPolicyOverride: --policy DIR overrides the profile order (data) and
+// adds a rule; `policy test DIR` runs the operator's own Rego tests too.
+func TestPolicyOverride(t *testing.T) {
+	atRepoRoot(t)
+	dir := t.TempDir()
+	files := map[string]string{
+		"data.json": `{"p2pplan": {"config": {"order": {"home": ["vpn", "pat", "extra_router"]}}}}`,
+		"extra.rego": `package p2pplan
+
+# An operator's own finding, added to the catalogue's set.
+p2p_findings contains finding("OPS-001", "Operator rule: every home site is reviewed.", "Nothing to do.", "profile") if {
+	input.site.profile == "home"
+}
+`,
+		"extra_test.rego": `package p2pplan_test
+
+import data.p2pplan
+
+test_ops001 if {
+	some f in p2pplan.p2p_findings with input as {"site": {"profile": "home"}, "measurement": null}
+	f.id == "OPS-001"
+}
+`,
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errOut := runCLI("check", "--format", "json", "--policy", dir, "examples/home-fixed-ipv4.hcl")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var p plan.Plan
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Sites[0].Chosen != plan.ModeVPN {
+		t.Errorf("chosen %s, want vpn (the operator's order)", p.Sites[0].Chosen)
+	}
+	found := false
+	for _, f := range p.Sites[0].Findings {
+		found = found || f.ID == "OPS-001" && f.Source.Line > 0
+	}
+	if !found {
+		t.Errorf("the operator's finding is missing or has no source: %+v", p.Sites[0].Findings)
+	}
+	if code, out, errOut := runCLI("policy", "test", dir); code != exitOK || !strings.Contains(out, "0 failed") {
+		t.Errorf("policy test DIR: exit %d\n%s%s", code, out, errOut)
+	}
+	broken := t.TempDir()
+	_ = os.WriteFile(filepath.Join(broken, "x.rego"), []byte("package p2pplan\n\nthis is not rego\n"), 0o644)
+	if code, _, _ := runCLI("check", "--policy", broken, "examples/home-fixed-ipv4.hcl"); code != exitInput {
+		t.Errorf("broken policy: exit %d, want 2", code)
+	}
+}

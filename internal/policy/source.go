@@ -24,6 +24,8 @@ type Source struct {
 	Modules map[string]string // file name → Rego source (policies)
 	Tests   map[string]string // file name → Rego source (*_test.rego)
 	Data    map[string]any    // the merged data documents
+
+	overlays []string // path prefixes of the operator's directories
 }
 
 // Embedded returns the policies built into p2pplan.
@@ -46,7 +48,24 @@ func (s *Source) Overlay(dir string) error {
 	if !info.IsDir() {
 		return fmt.Errorf("policy directory: %s is not a directory", dir)
 	}
-	return s.add(os.DirFS(dir), ".", filepath.ToSlash(filepath.Clean(dir))+"/")
+	prefix := filepath.ToSlash(filepath.Clean(dir)) + "/"
+	s.overlays = append(s.overlays, prefix)
+	return s.add(os.DirFS(dir), ".", prefix)
+}
+
+// OverlayTests returns a copy of s whose tests are only the operator's:
+// the embedded tests check the embedded data, which an operator's data may
+// deliberately change, so they run on their own.
+func (s *Source) OverlayTests() *Source {
+	out := &Source{Modules: s.Modules, Data: s.Data, Tests: map[string]string{}, overlays: s.overlays}
+	for name, src := range s.Tests {
+		for _, prefix := range s.overlays {
+			if strings.HasPrefix(name, prefix) {
+				out.Tests[name] = src
+			}
+		}
+	}
+	return out
 }
 
 func (s *Source) add(fsys fs.FS, root, prefix string) error {
