@@ -36,7 +36,7 @@ type decideFlags struct {
 func (f *decideFlags) bind(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.format, "format", "", "report format: "+strings.Join(report.Formats(), "|")+" (text on a terminal, json otherwise)")
 	cmd.Flags().StringVar(&f.policyDir, "policy", "", "directory of extra or overriding Rego policies and data.json")
-	cmd.Flags().StringArrayVar(&f.measurements, "measurement", nil, "SITE=FILE: use this `p2pplan probe --json` output for SITE (repeatable)")
+	cmd.Flags().StringArrayVar(&f.measurements, "measurement", nil, "use `SITE=FILE`: FILE (the output of p2pplan probe --json) for site SITE (repeatable)")
 	cmd.Flags().IntVar(&f.workers, "workers", 0, "policy evaluation workers (0: one per CPU)")
 }
 

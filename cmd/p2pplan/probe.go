@@ -93,7 +93,7 @@ that "p2pplan plan" reads. There is no default server: name one you operate.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&server, "server", "", "STUN server with RFC 5780 support, HOST:PORT (required)")
-	f.BoolVar(&asJSON, "json", false, "print the measurement as JSON (the file `plan` reads)")
+	f.BoolVar(&asJSON, "json", false, "print the measurement as JSON (the file plan reads)")
 	f.DurationVar(&timeout, "timeout", natprobe.DefaultTimeout, "how long to wait for the server's first answer before declaring UDP blocked")
 	f.StringVar(&local, "local", "", "local IPv4 address or ADDR:PORT to probe from")
 	f.StringVar(&wan, "wan-ipv4", "", "the site's declared public IPv4 address (evidence for operator NAT)")
