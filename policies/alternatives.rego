@@ -133,6 +133,13 @@ ipv6_fail contains [4, 0, "The remote clients do not have IPv6 (clients.ipv6 = f
 	site.clients.ipv6 != true
 }
 
+# SPEC §8: forward accept only from the allowed sources; with no IPv6
+# source the exposure would reach nobody (and a router format without a
+# source field would read as anybody), so the mode does not apply.
+ipv6_fail contains [6, 0, "No client source is an IPv6 network (clients.sources): the exposure would reach nobody."] if {
+	count(source_family("ipv6")) == 0
+}
+
 # field guide: fixed IPv6, anyone who knows address and port can reach the device.
 ipv6_ok contains [1, 0, sprintf("The devices have fixed IPv6 addresses inside %s and the clients have IPv6; anyone who knows an address and port can reach the device, so the external port differs from the default one and sources are filtered.", [site.wan.ipv6_prefix])]
 
@@ -152,6 +159,28 @@ non_public_ipv4 := ["10.0.0.0/8", "100.64.0.0/10", "172.16.0.0/12", "192.168.0.0
 pat_fail contains [1, 0, "The site has no public IPv4 address (wan.ipv4 is empty)."] if {
 	site.wan.ipv4 == ""
 }
+
+# SPEC §8: forward accept only from the allowed sources (see ipv6 above).
+pat_fail contains [10, 0, "No client source is an IPv4 network (clients.sources): the exposure would reach nobody."] if {
+	count(source_family("ipv4")) == 0
+}
+
+# field guide: static PAT forwards to the device's own address.
+pat_fail contains [11, i, sprintf("Device %s has services but no IPv4 address.", [d.name])] if {
+	some i, d in site.devices
+	count(as_array(d.services)) > 0
+	d.ipv4 == ""
+}
+
+# The client sources of one address family.
+source_family(family) := {src |
+	some src in as_array(site.clients.sources)
+	family_of(src) == family
+}
+
+family_of(cidr) := "ipv6" if contains(cidr, ":")
+
+else := "ipv4"
 
 # field guide: static PAT, the public IP must be fixed.
 pat_fail contains [2, 0, sprintf("The public IPv4 %s is not fixed (wan.ipv4_fixed = false).", [site.wan.ipv4])] if {

@@ -342,3 +342,27 @@ test_same_external_port_on_two_devices_ipv6 if {
 	alt(inp, "ipv6").applicable
 	not alt(inp, "pat").applicable
 }
+
+test_pat_needs_an_ipv4_source if {
+	inp := with_site({"clients": {"sources": ["2001:db8:ff::/48"]}})
+	a := alt(inp, "pat")
+	not a.applicable
+	some r in a.reasons
+	contains(r, "No client source is an IPv4 network")
+}
+
+test_ipv6_needs_an_ipv6_source if {
+	inp := with_site({"clients": {"sources": ["203.0.113.0/24"]}})
+	a := alt(inp, "ipv6")
+	not a.applicable
+	some r in a.reasons
+	contains(r, "No client source is an IPv6 network")
+}
+
+test_pat_needs_device_ipv4 if {
+	inp := object.union(base, {"site": object.union(base.site, {"devices": [{"name": "cam", "description": "", "ipv4": "", "ipv6": "2001:db8:20::5", "services": [{"name": "main", "protocol": "tcp", "port": 37777, "external_port": 0}]}]})})
+	a := alt(inp, "pat")
+	not a.applicable
+	some r in a.reasons
+	contains(r, "Device cam has services but no IPv4 address")
+}

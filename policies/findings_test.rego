@@ -354,7 +354,7 @@ test_findings_sorted if {
 		"online": false,
 		"request": "dmz",
 		"router": {"firewall": true, "upnp": true, "nat": "unknown"},
-		"clients": {"nat": "unknown", "sources": ["0.0.0.0/0"]},
+		"clients": {"nat": "unknown", "sources": ["0.0.0.0/0", "::/0"]},
 		"wan": {"operator_restrictions": true, "ipv4": ""},
 	})
 	got := [[f.id, f.field] | some f in decide(inp).findings]

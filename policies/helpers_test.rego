@@ -34,7 +34,7 @@ base := {
 			},
 			{"name": "switch", "description": "", "ipv4": "192.168.1.2", "ipv6": "", "services": []},
 		],
-		"clients": {"nat": "full_cone", "ipv6": true, "sources": ["203.0.113.0/24"]},
+		"clients": {"nat": "full_cone", "ipv6": true, "sources": ["203.0.113.0/24", "2001:db8:ff00::/40"]},
 		"request": "",
 		"vpn": null,
 		"auto_register": null,

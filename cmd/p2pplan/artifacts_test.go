@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -142,10 +143,13 @@ func TestOutputUntouchedOnError(t *testing.T) {
 	planExamples(t, out)
 	before := readTree(t, out)
 
-	// PAT is chosen, but the clients have only IPv6 sources: the IPv4 port
-	// allocator refuses the site rather than exposing to nobody or anybody.
+	// Two sites pin the same external port on the same public IPv4: each is
+	// valid alone, so the policies accept both, and the run fails only
+	// when the second site's artifacts are generated.
 	bad := filepath.Join(base, "refused.hcl")
-	if err := os.WriteFile(bad, []byte(`site "refused" {
+	var two strings.Builder
+	for _, name := range []string{"twin-a", "twin-b"} {
+		fmt.Fprintf(&two, `site %q {
   profile = "home"
   online  = true
   wan {
@@ -158,16 +162,18 @@ func TestOutputUntouchedOnError(t *testing.T) {
   device "nvr" {
     ipv4 = "192.168.1.10"
     service "main" {
-      protocol = "tcp"
-      port     = 37777
+      protocol      = "tcp"
+      port          = 37777
+      external_port = 40001
     }
   }
   clients {
-    nat     = "symmetric"
-    sources = ["2001:db8:ff::/48"]
+    nat = "symmetric"
   }
 }
-`), 0o644); err != nil {
+`, name)
+	}
+	if err := os.WriteFile(bad, []byte(two.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, args := range [][]string{
@@ -177,6 +183,9 @@ func TestOutputUntouchedOnError(t *testing.T) {
 		code, stdout, stderr := runCLI(args...)
 		if code != exitInput {
 			t.Errorf("%v: exit %d, want 2; stderr %s", args, code, stderr)
+		}
+		if !strings.Contains(stderr, ".hcl:") {
+			t.Errorf("%v: the error does not name the file and line: %s", args, stderr)
 		}
 		if stdout != "" {
 			t.Errorf("%v: a report was printed although the run failed", args)

@@ -15,6 +15,7 @@ import (
 	"github.com/p2pplan/p2pplan/generators/portmap"
 	"github.com/p2pplan/p2pplan/internal/outdir"
 	"github.com/p2pplan/p2pplan/internal/plan"
+	"github.com/p2pplan/p2pplan/internal/site"
 	"github.com/p2pplan/p2pplan/internal/wgkeys"
 )
 
@@ -47,7 +48,7 @@ var noArtifacts = map[string]bool{plan.ModeP2P: true, plan.ModeDMZ: true, plan.M
 // allocations) in the plan. A site with a denial gets nothing.
 func Generate(ctx context.Context, p *plan.Plan, opts GenerateOptions) ([]outdir.File, error) {
 	var files []outdir.File
-	taken := map[string]string{} // "address/protocol/port" → site
+	taken := map[string]claim{} // "address/protocol/port" → first site
 	for _, sp := range p.Sites {
 		if sp.Denied() {
 			continue
@@ -68,16 +69,30 @@ func Generate(ctx context.Context, p *plan.Plan, opts GenerateOptions) ([]outdir
 // claimPorts enforces SPEC §8 across the run: external ports are unique per
 // public address and protocol, also between sites that share an address
 // (shared IPv4 with port ranges, or a typo).
-func claimPorts(sp *plan.SitePlan, taken map[string]string) error {
+func claimPorts(sp *plan.SitePlan, taken map[string]claim) error {
 	for _, e := range sp.Exposures {
 		key := fmt.Sprintf("%s/%s/%d", e.PublicAddress, e.Protocol, e.ExternalPort)
-		if other, dup := taken[key]; dup && other != sp.Name {
-			return fmt.Errorf("sites %s and %s both expose %s port %d on %s: external ports must be unique per public address and protocol",
-				other, sp.Name, e.Protocol, e.ExternalPort, e.PublicAddress)
+		field := "device." + e.Device + ".service." + e.Service + ".external_port"
+		src := sp.Site.SourceOf(field)
+		if other, dup := taken[key]; dup && other.site != sp.Name {
+			return fmt.Errorf("%s:%d: site %s, %s: %s port %d on %s is already exposed by site %s (%s:%d); external ports must be unique per public address and protocol",
+				src.File, src.Line, sp.Name, field, e.Protocol, e.ExternalPort, e.PublicAddress, other.site, other.src.File, other.src.Line)
 		}
-		taken[key] = sp.Name
+		taken[key] = claim{site: sp.Name, src: src}
 	}
 	return nil
+}
+
+// claim is who exposes an external port first, and where it was written.
+type claim struct {
+	site string
+	src  site.Source
+}
+
+// siteError prefixes a generator's refusal with where the site is written.
+func siteError(sp *plan.SitePlan, err error) error {
+	src := sp.Site.SourceOf("")
+	return fmt.Errorf("%s:%d: site %s: %w", src.File, src.Line, sp.Name, err)
 }
 
 // modesFor lists the modes to generate for a site, in the fixed mode order.
@@ -105,7 +120,7 @@ func generateSite(ctx context.Context, sp *plan.SitePlan, opts GenerateOptions) 
 	if len(exposureModes) > 0 {
 		ex, err := portmap.Allocate(sp.Site, opts.WellKnownPorts, exposureModes...)
 		if err != nil {
-			return nil, fmt.Errorf("site %s (%s): %w", sp.Name, sp.File, err)
+			return nil, siteError(sp, err)
 		}
 		sp.Exposures = ex
 	}
@@ -114,7 +129,7 @@ func generateSite(ctx context.Context, sp *plan.SitePlan, opts GenerateOptions) 
 		if mode == plan.ModeVPN {
 			keys, missing, err := siteKeys(sp, opts.KeysDir)
 			if err != nil {
-				return nil, fmt.Errorf("site %s (%s): %w", sp.Name, sp.File, err)
+				return nil, siteError(sp, err)
 			}
 			if missing != "" {
 				// The plan says what is missing instead of failing the run:
@@ -127,7 +142,7 @@ func generateSite(ctx context.Context, sp *plan.SitePlan, opts GenerateOptions) 
 		for _, g := range opts.Generators {
 			arts, err := g.Generate(ctx, sp, mode)
 			if err != nil {
-				return nil, fmt.Errorf("site %s (%s): %s generator, mode %s: %w", sp.Name, sp.File, g.Name(), mode, err)
+				return nil, siteError(sp, fmt.Errorf("%s generator, mode %s: %w", g.Name(), mode, err))
 			}
 			for _, a := range arts {
 				files = append(files, outdir.File{Path: a.Path, Data: a.Data, Mode: a.Mode})
