@@ -184,7 +184,7 @@ func TestOutputUntouchedOnError(t *testing.T) {
 		if code != exitInput {
 			t.Errorf("%v: exit %d, want 2; stderr %s", args, code, stderr)
 		}
-		if !strings.Contains(stderr, ".hcl:") {
+		if !strings.Contains(stderr, ".hcl:") && !strings.Contains(stderr, ".hcl line ") {
 			t.Errorf("%v: the error does not name the file and line: %s", args, stderr)
 		}
 		if stdout != "" {
