@@ -89,14 +89,19 @@ func initialSchedule(timeout time.Duration) schedule {
 	return schedule{RTO: rto, Rc: rc, Rm: rm}
 }
 
-// scaledSchedule derives the RTO from the measured RTT.
-func scaledSchedule(rtt time.Duration) schedule {
-	rto := rttFactor * rtt
-	if rto < minRTO {
-		rto = minRTO
-	}
-	if rto > maxRTO {
-		rto = maxRTO
+// scaledSchedule derives the RTO from the measured RTT, then fits an
+// unanswered test (79 RTOs) into budget — the same time the user gave the
+// first answer — as long as the final wait (Rm RTOs) still covers four round
+// trips. Without that cap a 30 ms Internet path (RTO 120 ms) would make each
+// negative filtering test last 9.5 s, slower than the sequential clients the
+// probe replaces; with it, a 30 ms path stays within 800 ms and only paths
+// slower than about 130 ms go beyond, by what their round trips need.
+// Retransmitting faster than the RTT is harmless here: every copy carries the
+// same transaction ID and any answer counts.
+func scaledSchedule(rtt, budget time.Duration) schedule {
+	rto := min(max(rttFactor*rtt, minRTO), maxRTO)
+	if fit := budget / 79; rto > fit {
+		rto = max(fit, minRTO, 4*rtt/rm)
 	}
 	return schedule{RTO: rto, Rc: rc, Rm: rm}
 }
@@ -147,7 +152,7 @@ func Probe(ctx context.Context, o Options) (*measurement.Measurement, error) {
 			defer close(hopsDone)
 			hctx, cancel := context.WithTimeout(ctx, hopBudget)
 			defer cancel()
-			hops = hopRun(hctx, scaledSchedule(0))
+			hops = hopRun(hctx, scaledSchedule(0, o.Timeout))
 		}()
 	}
 
@@ -196,10 +201,10 @@ func Probe(ctx context.Context, o Options) (*measurement.Measurement, error) {
 		// After a retransmission the RTT is a lower bound (Karn, RFC 6298
 		// §3). Using the upper bound instead (time since the first copy)
 		// would stretch every later negative test by the initial RTOs
-		// spent; the lower bound is safe because an unanswered test waits
-		// 79 RTOs = 316 RTTs, far beyond any plausible underestimate.
+		// spent; the lower bound is safe because an unanswered test's
+		// final wait alone covers at least four round trips.
 		rtt = got.RTT
-		s := scaledSchedule(rtt)
+		s := scaledSchedule(rtt, o.Timeout)
 		other := got.Answer.Other
 		// Phase 2, all at once: filtering II and III on the filtering
 		// binding (sent to the primary address, so the NAT's filter only

@@ -138,14 +138,27 @@ func TestSchedule(t *testing.T) {
 	if got := initialSchedule(DefaultTimeout).total(); got > DefaultTimeout {
 		t.Errorf("initial schedule %v exceeds the timeout", got)
 	}
-	if got := scaledSchedule(100 * time.Microsecond).RTO; got != minRTO {
+	if got := scaledSchedule(100*time.Microsecond, DefaultTimeout).RTO; got != minRTO {
 		t.Errorf("LAN RTT: RTO %v, want the floor %v", got, minRTO)
 	}
-	if got := scaledSchedule(50 * time.Millisecond).RTO; got != 200*time.Millisecond {
-		t.Errorf("50 ms RTT: RTO %v", got)
+	// An Internet path: the unanswered test fits the budget.
+	if got := scaledSchedule(30*time.Millisecond, DefaultTimeout).total(); got > DefaultTimeout {
+		t.Errorf("30 ms RTT: an unanswered test lasts %v, more than %v", got, DefaultTimeout)
 	}
-	if got := scaledSchedule(time.Second).RTO; got != maxRTO {
-		t.Errorf("1 s RTT: RTO %v, want the cap", got)
+	// A slow path: the final wait still covers four round trips.
+	for _, rtt := range []time.Duration{50 * time.Millisecond, 300 * time.Millisecond, time.Second} {
+		s := scaledSchedule(rtt, DefaultTimeout)
+		if last := time.Duration(s.Rm) * s.RTO; last < 4*rtt {
+			t.Errorf("%v RTT: final wait %v is shorter than four round trips", rtt, last)
+		}
+		if s.RTO > maxRTO {
+			t.Errorf("%v RTT: RTO %v above the cap", rtt, s.RTO)
+		}
+	}
+	// A user who raises --timeout gives the negative tests more time too.
+	slow, fast := scaledSchedule(30*time.Millisecond, 3*time.Second), scaledSchedule(30*time.Millisecond, DefaultTimeout)
+	if slow.RTO <= fast.RTO || slow.total() > 3*time.Second {
+		t.Errorf("30 ms RTT, 3 s budget: RTO %v (total %v), with %v: %v", slow.RTO, slow.total(), DefaultTimeout, fast.RTO)
 	}
 }
 
