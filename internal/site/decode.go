@@ -30,6 +30,7 @@ var (
 			{Name: "online"},
 			{Name: "request"},
 			{Name: "measurement"},
+			{Name: "for_each"}, // expanded before decoding (foreach.go)
 		},
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "wan"}, {Type: "router"}, {Type: "clients"}, {Type: "vpn"}, {Type: "auto_register"},
@@ -206,7 +207,12 @@ func (d *decoder) singleBlocks(blocks hcl.Blocks, once ...string) map[string]*hc
 }
 
 func (d *decoder) label(blk *hcl.Block, kind string) (string, bool) {
-	name := blk.Labels[0]
+	return d.name(blk, blk.Labels[0], kind)
+}
+
+// name checks a block's name (its label, or a for_each site's generated
+// name), reporting at the label.
+func (d *decoder) name(blk *hcl.Block, name, kind string) (string, bool) {
 	if !nameRE.MatchString(name) {
 		d.errorf(blk.LabelRanges[0], "Invalid "+kind+" name",
 			"The %s name %q is not an identifier: use 1 to 63 characters from a-z, 0-9, '_' and '-', starting with a letter or digit.", kind, name)
@@ -215,11 +221,12 @@ func (d *decoder) label(blk *hcl.Block, kind string) (string, bool) {
 	return name, true
 }
 
-// decodeSite decodes one `site` block. The caller checks names across sites.
-func decodeSite(blk *hcl.Block, ctx *hcl.EvalContext) (*Site, hcl.Diagnostics) {
+// decodeSite decodes one site of a `site` block (the block, or one for_each
+// instance named name). The caller checks names across sites.
+func decodeSite(blk *hcl.Block, name string, ctx *hcl.EvalContext) (*Site, hcl.Diagnostics) {
 	d := &decoder{ctx: ctx, site: &Site{File: blk.DefRange.Filename}}
 	s := d.site
-	s.Name, _ = d.label(blk, "site")
+	s.Name, _ = d.name(blk, name, "site")
 	d.record("", blk.DefRange)
 	s.Router.NAT = measurement.Unknown
 	s.Clients.NAT = measurement.Unknown

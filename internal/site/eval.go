@@ -40,6 +40,12 @@ var functions = map[string]function.Function{
 	"trimsuffix": stdlib.TrimSuffixFunc, "upper": stdlib.UpperFunc,
 	"values": stdlib.ValuesFunc, "zipmap": stdlib.ZipmapFunc,
 	"try": tryfunc.TryFunc, "can": tryfunc.CanFunc,
+	// Terraform's type conversions, e.g. for_each = toset([...]).
+	"tobool": stdlib.MakeToFunc(cty.Bool), "tonumber": stdlib.MakeToFunc(cty.Number),
+	"tostring": stdlib.MakeToFunc(cty.String),
+	"tolist":   stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)),
+	"toset":    stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)),
+	"tomap":    stdlib.MakeToFunc(cty.Map(cty.DynamicPseudoType)),
 }
 
 var fileSchema = &hcl.BodySchema{

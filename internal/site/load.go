@@ -90,20 +90,24 @@ func (l *Loader) LoadFile(path string, emit func(*Site)) hcl.Diagnostics {
 			continue
 		}
 		sites++
-		s, d := decodeSite(blk, ctx)
+		instances, d := expandSite(blk, ctx)
 		diags = append(diags, d...)
-		if prev, dup := l.names[s.Name]; dup {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Duplicate site name",
-				Detail:   fmt.Sprintf("A site named %q is already defined at %s; site names must be unique in a run.", s.Name, prev),
-				Subject:  blk.LabelRanges[0].Ptr(),
-			})
-			continue
-		}
-		l.names[s.Name] = blk.DefRange
-		if !d.HasErrors() {
-			emit(s)
+		for _, inst := range instances {
+			s, d := decodeSite(blk, inst.name, inst.ctx)
+			diags = append(diags, d...)
+			if prev, dup := l.names[s.Name]; dup {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Duplicate site name",
+					Detail:   fmt.Sprintf("A site named %q is already defined at %s; site names must be unique in a run.", s.Name, prev),
+					Subject:  blk.LabelRanges[0].Ptr(),
+				})
+				continue
+			}
+			l.names[s.Name] = blk.DefRange
+			if !d.HasErrors() {
+				emit(s)
+			}
 		}
 	}
 	if sites == 0 {

@@ -1,0 +1,5 @@
+# want: 3:17 Unknown variable
+site "shop" {
+  description = each.key
+  profile     = "home"
+}
