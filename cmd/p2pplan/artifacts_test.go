@@ -214,8 +214,8 @@ func TestOutputUntouchedOnError(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(mine, "notes.txt"), []byte("keep"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, _ := runCLI("plan", "--out", mine, "examples/home-fixed-ipv4.hcl"); code != exitEnv {
-		t.Errorf("plan into a user directory: exit %d, want 3", code)
+	if code, _, _ := runCLI("plan", "--out", mine, "examples/home-fixed-ipv4.hcl"); code != exitInput {
+		t.Errorf("plan into a user directory: exit %d, want 2", code)
 	}
 	if _, err := os.Stat(filepath.Join(mine, outdir.Marker)); err == nil {
 		t.Error("the user's directory was written to")

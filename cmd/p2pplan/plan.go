@@ -157,6 +157,9 @@ func generate(ctx context.Context, p *plan.Plan, src *policy.Source, o outFlags,
 		return nil
 	}
 	if err := outdir.Write(o.out, files); err != nil {
+		if errors.Is(err, outdir.ErrNotOurs) {
+			return inputError(fmt.Errorf("--out %w", err))
+		}
 		return envError(fmt.Errorf("writing %s: %w", o.out, err))
 	}
 	return nil

@@ -20,6 +20,10 @@ import (
 // never touched: it may hold the user's own files.
 const Marker = ".p2pplan-output"
 
+// ErrNotOurs is returned for an output directory that is not empty and was
+// not written by p2pplan: a usage error, never touched.
+var ErrNotOurs = errors.New("not empty and not written by p2pplan; refusing to replace it")
+
 // File is one file to write.
 type File struct {
 	Path string      // slash-separated, relative to the output directory
@@ -124,7 +128,7 @@ func checkReplaceable(dir string) (bool, error) {
 		return false, nil
 	}
 	if _, err := os.Stat(filepath.Join(dir, Marker)); err != nil {
-		return false, fmt.Errorf("output directory %s is not empty and was not written by p2pplan; refusing to replace it", dir)
+		return false, fmt.Errorf("output directory %s: %w", dir, ErrNotOurs)
 	}
 	return true, nil
 }
