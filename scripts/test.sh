@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 
 # Tools the lab tests drive: nft (nftables), ip (iproute2), wg/wg-quick and
 # wireguard-go (no kernel module here), turnserver and turnutils_natdiscovery
-# (coturn, the RFC 5780 STUN server), ping and socat.
-packages=(nftables iproute2 wireguard-tools wireguard-go coturn iputils-ping socat)
+# (coturn, the RFC 5780 STUN server), ping, socat, and miniupnpd
+# (miniupnpd-nftables: the NAT-PMP server of the lab routers; the package has
+# no maintainer scripts, so installing it starts no daemon).
+packages=(nftables iproute2 wireguard-tools wireguard-go coturn iputils-ping socat miniupnpd-nftables)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

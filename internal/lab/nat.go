@@ -19,11 +19,30 @@ const (
 	TopoSharedIPv4         Topology = "shared_ipv4"          // SNAT into an assigned port range
 )
 
+// TopoOperatorNATNoICMP is operator_nat whose operator drops ICMP time
+// exceeded (its own and any it forwards): the path probe sees nothing beyond
+// the home router, only NAT-PMP can reveal the second NAT.
+const TopoOperatorNATNoICMP Topology = "operator_nat_icmp_filtered"
+
 // Topologies lists every topology, in a stable order.
 var Topologies = []Topology{
 	TopoNoNAT, TopoFullCone, TopoRestrictedCone, TopoPortRestrictedCone,
-	TopoSymmetric, TopoOperatorNAT, TopoUDPBlocked, TopoSharedIPv4,
+	TopoSymmetric, TopoOperatorNAT, TopoOperatorNATNoICMP, TopoUDPBlocked, TopoSharedIPv4,
 }
+
+// HasNATPMP reports whether the topology's router answers NAT-PMP
+// (miniupnpd, see StartNATPMP). The tests that build one need "miniupnpd".
+func (t Topology) HasNATPMP() bool {
+	switch t {
+	case TopoPortRestrictedCone, TopoOperatorNAT, TopoOperatorNATNoICMP:
+		return true
+	}
+	return false
+}
+
+// operatorNAT reports whether the topology puts the operator's NAT (the
+// "cgn" namespace) in front of the home router.
+func (t Topology) operatorNAT() bool { return t == TopoOperatorNAT || t == TopoOperatorNATNoICMP }
 
 // Lab addresses. The "internet" is the documentation ranges, the operator's
 // network 100.64.0.0/24, the LAN a small private range.
@@ -55,9 +74,10 @@ type NATLab struct {
 	Topology Topology
 	Client   *NS
 	Router   *NS
-	CGN      *NS // only for TopoOperatorNAT
+	CGN      *NS // only behind operator NAT
 	ISP      *NS
 	Server   *STUNServer
+	NATPMP   *NATPMPServer // only where Topology.HasNATPMP
 }
 
 // routerRules returns the nftables ruleset of the site's router ("lan0"
@@ -103,7 +123,7 @@ func routerRules(topo Topology) string {
 		iifname "wan0" ip saddr . udp dport @contacted dnat to ` + LANClient.String() + `
 	}` + masq + `}
 `
-	case TopoPortRestrictedCone, TopoOperatorNAT:
+	case TopoPortRestrictedCone, TopoOperatorNAT, TopoOperatorNATNoICMP:
 		return "table ip lab {" + masq + "}\n"
 	case TopoSymmetric:
 		return `table ip lab {
@@ -143,6 +163,21 @@ const cgnRules = `table ip lab {
 }
 `
 
+// cgnNoICMPRules makes the operator's router drop ICMP time exceeded, both
+// the ones it sends itself (output) and the ones it forwards from routers
+// beyond it (forward), as some operators do.
+const cgnNoICMPRules = `table ip lab_noicmp {
+	chain local_out {
+		type filter hook output priority filter; policy accept;
+		icmp type time-exceeded drop
+	}
+	chain forwarded {
+		type filter hook forward priority filter; policy accept;
+		icmp type time-exceeded drop
+	}
+}
+`
+
 // BuildNAT builds one topology and starts its STUN server. Everything is torn
 // down with the lab.
 func (l *Lab) BuildNAT(topo Topology) *NATLab {
@@ -157,12 +192,15 @@ func (l *Lab) BuildNAT(topo Topology) *NATLab {
 	srv.MustRun("ip", "route", "add", "default", "via", "192.0.2.254")
 	forward(n.ISP)
 
-	if topo == TopoOperatorNAT {
+	if topo.operatorNAT() {
 		n.CGN = l.Namespace("cgn")
 		l.Link(n.ISP, "wan1", []string{ISPAddr.String() + "/24"}, n.CGN, "wan0", []string{RouterWAN.String() + "/24"})
 		n.CGN.MustRun("ip", "route", "add", "default", "via", ISPAddr.String())
 		forward(n.CGN)
 		nft(l, n.CGN, cgnRules)
+		if topo == TopoOperatorNATNoICMP {
+			nft(l, n.CGN, cgnNoICMPRules)
+		}
 		l.Link(n.CGN, "lan0", []string{CGNInside.String() + "/24"}, n.Router, "wan0", []string{HomeWANCGN.String() + "/24"})
 		n.Router.MustRun("ip", "route", "add", "default", "via", CGNInside.String())
 	} else {
@@ -181,6 +219,17 @@ func (l *Lab) BuildNAT(topo Topology) *NATLab {
 		nft(l, n.Router, routerRules(topo))
 	}
 	n.Server = l.StartSTUNServer(srv, ServerPrimary, ServerAlt, STUNPort)
+	if topo.HasNATPMP() {
+		// miniupnpd learns the router's external address from a STUN
+		// server that sees the router's WAN address untranslated (see
+		// StartNATPMP): the lab server for a router on the internet, one
+		// on the operator's side of the CGN link behind operator NAT.
+		stunFor, wan := n.Server.Primary, RouterWAN
+		if topo.operatorNAT() {
+			stunFor, wan = l.StartPlainSTUN(n.CGN, CGNInside, STUNPort), HomeWANCGN
+		}
+		n.NATPMP = l.StartNATPMP(n.Router, "wan0", "lan0", netip.PrefixFrom(LANRouter, 24).Masked(), stunFor, wan)
+	}
 	return n
 }
 

@@ -32,7 +32,7 @@ func TestBenchVsNatdiscovery(t *testing.T) {
 	if bin == "" {
 		t.Fatal("P2PPLAN_BIN: path of a built p2pplan binary")
 	}
-	lab.Require(t, "nft", "turnserver", "turnutils_natdiscovery", "sysctl")
+	lab.Require(t, "nft", "turnserver", "turnutils_natdiscovery", "sysctl", "miniupnpd")
 	runs := 7
 	if s := os.Getenv("P2PPLAN_BENCH_RUNS"); s != "" {
 		fmt.Sscan(s, &runs)

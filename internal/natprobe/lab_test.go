@@ -26,13 +26,24 @@ var labExpect = map[lab.Topology]labWant{
 	// Two port-preserving masquerades in series behave as one port-
 	// restricted cone; the second NAT shows on the path.
 	lab.TopoOperatorNAT: {measurement.EndpointIndependent, measurement.AddressAndPortDependent, measurement.PortRestrictedCone, false, false, true},
-	lab.TopoUDPBlocked:  {measurement.Inconclusive, measurement.Inconclusive, measurement.UDPBlocked, false, true, false},
+	// The same behind an operator that drops ICMP time exceeded: only the
+	// router's NAT-PMP answer (100.64.0.2) shows the second NAT.
+	lab.TopoOperatorNATNoICMP: {measurement.EndpointIndependent, measurement.AddressAndPortDependent, measurement.PortRestrictedCone, false, false, true},
+	lab.TopoUDPBlocked:        {measurement.Inconclusive, measurement.Inconclusive, measurement.UDPBlocked, false, true, false},
 	// SNAT into a port range: the LAN's ephemeral ports (32768-60999) lie
 	// outside the range, so the kernel picks a port inside it — and keeps
 	// picking the same one for the same source port whatever the
 	// destination (observed on Linux 6.x): endpoint-independent mapping,
 	// conntrack filtering, a port-restricted cone inside the range.
 	lab.TopoSharedIPv4: {measurement.EndpointIndependent, measurement.AddressAndPortDependent, measurement.PortRestrictedCone, false, false, false},
+}
+
+// labNATPMP is the external address the router's NAT-PMP server reports
+// (RFC 6886 §3.2) where it runs one; elsewhere the request goes unanswered.
+var labNATPMP = map[lab.Topology]string{
+	lab.TopoPortRestrictedCone: lab.RouterWAN.String(),
+	lab.TopoOperatorNAT:        lab.HomeWANCGN.String(),
+	lab.TopoOperatorNATNoICMP:  lab.HomeWANCGN.String(),
 }
 
 // labRuns is how many times each topology is classified: all must be right.
@@ -46,7 +57,7 @@ func labRuns() int {
 // TestLabTopologies classifies every client topology against coturn in
 // network namespaces (SPEC §9).
 func TestLabTopologies(t *testing.T) {
-	lab.Require(t, "nft", "turnserver", "sysctl")
+	lab.Require(t, "nft", "turnserver", "sysctl", "miniupnpd")
 	for _, topo := range lab.Topologies {
 		t.Run(string(topo), func(t *testing.T) {
 			l := lab.New(t)
@@ -55,6 +66,7 @@ func TestLabTopologies(t *testing.T) {
 			for run := 1; run <= labRuns(); run++ {
 				m := probeIn(t, n.Client, n.Server.Primary, netip.Addr{})
 				checkLab(t, topo, run, m, want)
+				checkNATPMP(t, topo, run, m)
 				if topo == lab.TopoSharedIPv4 && m.Mapped != "" {
 					ap := netip.MustParseAddrPort(m.Mapped)
 					if ap.Port() < 16384 || ap.Port() > 32767 {
@@ -62,14 +74,67 @@ func TestLabTopologies(t *testing.T) {
 					}
 				}
 			}
+			if n.NATPMP != nil {
+				// miniupnpd left the router's NAT rules alone.
+				n.NATPMP.CheckRuleset()
+			}
 		})
 	}
+}
+
+// checkNATPMP checks the raw NAT-PMP test: asked of the client's gateway,
+// answered with the router's WAN address where miniupnpd runs.
+func checkNATPMP(t *testing.T, topo lab.Topology, run int, m *measurement.Measurement) {
+	t.Helper()
+	var got *measurement.Test
+	for i := range m.Tests {
+		if m.Tests[i].Name == "natpmp-external-address" {
+			got = &m.Tests[i]
+		}
+	}
+	gw := lab.LANRouter.String()
+	if topo == lab.TopoNoNAT {
+		gw = "203.0.113.1"
+	}
+	switch {
+	case got == nil:
+		t.Errorf("%s run %d: no natpmp-external-address test in %+v", topo, run, m.Tests)
+	case got.Request != gw+":5351 NAT-PMP opcode 0":
+		t.Errorf("%s run %d: NAT-PMP request %q, want it sent to the lab gateway %s", topo, run, got.Request, gw)
+	case labNATPMP[topo] != "" && (!got.Answered || got.Mapped != labNATPMP[topo] || got.From != gw+":5351"):
+		t.Errorf("%s run %d: NAT-PMP %+v, want answered from %s:5351 with %s", topo, run, *got, gw, labNATPMP[topo])
+	case labNATPMP[topo] == "" && got.Answered:
+		t.Errorf("%s run %d: NAT-PMP answered without a server: %+v", topo, run, *got)
+	}
+}
+
+// TestLabOperatorNATOnlyNATPMP: behind an operator that drops ICMP time
+// exceeded, the path probe cannot see the second NAT (without NAT-PMP the
+// result is inconclusive); the router's NAT-PMP answer, 100.64.0.2 (RFC
+// 6598), shows it.
+func TestLabOperatorNATOnlyNATPMP(t *testing.T) {
+	lab.Require(t, "nft", "turnserver", "sysctl", "miniupnpd")
+	l := lab.New(t)
+	n := l.BuildNAT(lab.TopoOperatorNATNoICMP)
+
+	without := probeWith(t, n.Client, Options{Server: n.Server.Primary, NATPMP: NoNATPMP})
+	ev := strings.Join(without.OperatorNATEvidence, "\n")
+	if without.OperatorNAT || without.OperatorNATResult != OperatorNATInconclusive || !strings.Contains(ev, "hop 2: no answer") {
+		t.Errorf("without NAT-PMP: operator_nat %v (%s), want inconclusive with a silent hop 2:\n%s", without.OperatorNAT, without.OperatorNATResult, ev)
+	}
+
+	with := probeIn(t, n.Client, n.Server.Primary, netip.Addr{})
+	ev = strings.Join(with.OperatorNATEvidence, "\n")
+	if !with.OperatorNAT || with.OperatorNATResult != OperatorNATDetected || !strings.Contains(ev, "100.64.0.2") || !strings.Contains(ev, "RFC 6598") || !strings.Contains(ev, "hop 2: no answer") {
+		t.Errorf("with NAT-PMP: operator_nat %v (%s), want detected from 100.64.0.2:\n%s", with.OperatorNAT, with.OperatorNATResult, ev)
+	}
+	n.NATPMP.CheckRuleset()
 }
 
 // TestLabDeclaredWAN: behind operator NAT, the declared WAN address (what
 // the customer's router shows) differs from what the server sees.
 func TestLabDeclaredWAN(t *testing.T) {
-	lab.Require(t, "nft", "turnserver", "sysctl")
+	lab.Require(t, "nft", "turnserver", "sysctl", "miniupnpd")
 	l := lab.New(t)
 	n := l.BuildNAT(lab.TopoPortRestrictedCone)
 	m := probeIn(t, n.Client, n.Server.Primary, lab.RouterWAN)
@@ -110,10 +175,17 @@ func TestLabServerWithoutRFC5780(t *testing.T) {
 
 func probeIn(t *testing.T, ns *lab.NS, server netip.AddrPort, wan netip.Addr) *measurement.Measurement {
 	t.Helper()
+	return probeWith(t, ns, Options{Server: server, DeclaredWAN: wan})
+}
+
+// probeWith runs the probe inside ns: its sockets, and the routing table it
+// reads for the gateway, are the namespace's.
+func probeWith(t *testing.T, ns *lab.NS, o Options) *measurement.Measurement {
+	t.Helper()
 	var m *measurement.Measurement
 	if err := ns.Do(func() error {
 		var err error
-		m, err = Probe(context.Background(), Options{Server: server, DeclaredWAN: wan})
+		m, err = Probe(context.Background(), o)
 		return err
 	}); err != nil {
 		t.Fatal(err)

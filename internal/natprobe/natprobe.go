@@ -65,6 +65,9 @@ type Options struct {
 	Network Network   // SystemNetwork() when nil
 	Clock   Clock     // the real clock when nil
 	Hops    HopProber // SystemHopProber() when nil; NoHops disables
+	// NATPMP asks the default gateway for its external address (RFC 6886
+	// §3.2, read-only): SystemPMPNetwork() when nil; NoNATPMP disables.
+	NATPMP PMPNetwork
 }
 
 // NoHops disables the path probe (for tests and for networks where TTL
@@ -122,6 +125,9 @@ func Probe(ctx context.Context, o Options) (*measurement.Measurement, error) {
 	if o.Hops == nil {
 		o.Hops = SystemHopProber()
 	}
+	if o.NATPMP == nil {
+		o.NATPMP = SystemPMPNetwork()
+	}
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
@@ -153,6 +159,24 @@ func Probe(ctx context.Context, o Options) (*measurement.Measurement, error) {
 			hctx, cancel := context.WithTimeout(ctx, hopBudget)
 			defer cancel()
 			hops = hopRun(hctx, scaledSchedule(0, o.Timeout))
+		}()
+	}
+
+	// So does the NAT-PMP external address request to the default gateway
+	// (RFC 6886 §3.2); its socket is opened here, on this goroutine, for
+	// the same reason as the path probe's.
+	var pmp PMPResult
+	pmpDone := make(chan struct{})
+	pmpRun, pmpErr := runNATPMP(o.NATPMP, o.Local.Addr(), o.Clock)
+	if pmpErr != nil {
+		close(pmpDone)
+		if !errors.Is(pmpErr, errDisabled) {
+			pmp.Err = pmpErr.Error()
+		}
+	} else {
+		go func() {
+			defer close(pmpDone)
+			pmp = pmpRun(ctx)
 		}()
 	}
 
@@ -229,6 +253,7 @@ func Probe(ctx context.Context, o Options) (*measurement.Measurement, error) {
 	ri.Wait()
 	wg.Wait()
 	<-hopsDone
+	<-pmpDone
 
 	v := Classify(ev)
 	local := ev.MapLocal
@@ -259,12 +284,20 @@ func Probe(ctx context.Context, o Options) (*measurement.Measurement, error) {
 		m.OperatorNAT = false
 		m.OperatorNATResult = OperatorNATInconclusive
 		m.OperatorNATEvidence = []string{"UDP is blocked: the path could not be examined"}
+		// The gateway is on the LAN: NAT-PMP may still answer, and a
+		// non-public external address is a second NAT whatever the server.
+		if detected, _, line := pmpEvidence(pmp, netip.AddrPort{}); line != "" {
+			m.OperatorNATEvidence = append(m.OperatorNATEvidence, line)
+			if detected {
+				m.OperatorNAT, m.OperatorNATResult = true, OperatorNATDetected
+			}
+		}
 	} else {
 		mapped := ev.MapI.Answer.Mapped
 		if !mapped.IsValid() {
 			mapped = ev.FiltI.Answer.Mapped
 		}
-		m.OperatorNAT, m.OperatorNATResult, m.OperatorNATEvidence = OperatorNAT(hops, mapped, v.NoNAT, o.DeclaredWAN)
+		m.OperatorNAT, m.OperatorNATResult, m.OperatorNATEvidence = OperatorNAT(hops, mapped, v.NoNAT, o.DeclaredWAN, pmp)
 		if hopsErr != nil && !errors.Is(hopsErr, errDisabled) {
 			m.OperatorNATEvidence = append(m.OperatorNATEvidence, "path probe failed: "+hopsErr.Error())
 		}
@@ -273,6 +306,9 @@ func Probe(ctx context.Context, o Options) (*measurement.Measurement, error) {
 	m.RTTMs = ms(rtt)
 	m.DurationMs = ms(o.Clock.Now().Sub(start))
 	m.Tests = rawTests(ev, o.Server)
+	if t, ok := pmpTest(pmp); ok {
+		m.Tests = append(m.Tests, t)
+	}
 	return m, nil
 }
 
@@ -325,4 +361,24 @@ func rawTests(ev Evidence, server netip.AddrPort) []measurement.Test {
 		out = append(out, t)
 	}
 	return out
+}
+
+// pmpTest is the NAT-PMP request as a raw test: mapped is the external
+// address the gateway gave (RFC 6886 §3.2). There is none when no request
+// was made.
+func pmpTest(r PMPResult) (measurement.Test, bool) {
+	if !r.Gateway.IsValid() {
+		return measurement.Test{}, false
+	}
+	gw := netip.AddrPortFrom(r.Gateway, natpmpPort)
+	t := measurement.Test{Name: "natpmp-external-address", Request: gw.String() + " NAT-PMP opcode 0", Answered: r.Answered}
+	if r.Answered {
+		t.From = gw.String()
+		if r.Result != 0 {
+			t.Error = fmt.Sprintf("%d %s", r.Result, resultText(r.Result))
+		} else if r.External.IsValid() {
+			t.Mapped = r.External.String()
+		}
+	}
+	return t, true
 }

@@ -186,7 +186,7 @@ func TestOperatorNAT(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			op, res, evid := OperatorNAT(c.hops, mapped, c.noNAT, c.wan)
+			op, res, evid := OperatorNAT(c.hops, mapped, c.noNAT, c.wan, PMPResult{})
 			if op != c.op || res != c.result || len(evid) == 0 {
 				t.Errorf("got %v %s %q, want %v %s", op, res, evid, c.op, c.result)
 			}
@@ -201,7 +201,7 @@ func probeFake(t *testing.T, f *fakeNet, hops HopProber) *measurement.Measuremen
 	if hops == nil {
 		hops = NoHops
 	}
-	m, err := Probe(context.Background(), Options{Server: f.primary, Network: f, Clock: fastClock{10}, Hops: hops})
+	m, err := Probe(context.Background(), Options{Server: f.primary, Network: f, Clock: fastClock{10}, Hops: hops, NATPMP: NoNATPMP})
 	if err != nil {
 		t.Fatal(err)
 	}

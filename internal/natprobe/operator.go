@@ -60,21 +60,32 @@ func isPrivate(a netip.Addr) bool {
 func nonPublic(a netip.Addr) bool { return sharedSpace.Contains(a) || isPrivate(a) }
 
 // OperatorNAT decides whether a second NAT (the operator's) sits between the
-// site's router and the server, from three kinds of evidence:
+// site's router and the server, from four kinds of evidence:
 //   - the path: the first hop is the site's own router; a later hop in
 //     100.64.0.0/10 (RFC 6598) or a private range before any public hop means
 //     the router's WAN side is not on the public internet, so the operator
 //     translates again (RFC 6888 CGN);
 //   - the declared WAN address: non-public, or different from the mapped
 //     address the server saw, means another NAT translated it;
+//   - the router's external address, asked with NAT-PMP (RFC 6886 §3.2):
+//     non-public, or public but not the mapped address, means a second NAT;
+//     the mapped address itself means none (see pmpEvidence). It detects an
+//     operator NAT even where ICMP time-exceeded is filtered and the path
+//     probe sees nothing;
 //   - the mapped address itself in 100.64.0.0/10: the server sits inside the
 //     operator's network and cannot see the operator's NAT (a note, no verdict).
 //
-// With no NAT at all there is no operator NAT to find.
-func OperatorNAT(hops []Hop, mapped netip.AddrPort, noNAT bool, declaredWAN netip.Addr) (bool, string, []string) {
+// Evidence of a second NAT wins over evidence of none. With no NAT at all
+// there is no operator NAT to find.
+func OperatorNAT(hops []Hop, mapped netip.AddrPort, noNAT bool, declaredWAN netip.Addr, pmp PMPResult) (bool, string, []string) {
 	var ev []string
+	pmpDetected, pmpCleared, pmpLine := pmpEvidence(pmp, mapped)
 	if noNAT {
-		return false, OperatorNATNotDetected, []string{"no NAT: the host's own address is the mapped address"}
+		ev = []string{"no NAT: the host's own address is the mapped address"}
+		if pmpLine != "" {
+			ev = append(ev, pmpLine)
+		}
+		return false, OperatorNATNotDetected, ev
 	}
 	detected, cleared := false, false
 	if declaredWAN.IsValid() {
@@ -89,6 +100,11 @@ func OperatorNAT(hops []Hop, mapped netip.AddrPort, noNAT bool, declaredWAN neti
 			cleared = true
 			ev = append(ev, fmt.Sprintf("the server saw the declared WAN address %s: the router's own NAT is the last one", declaredWAN))
 		}
+	}
+	if pmpLine != "" {
+		ev = append(ev, pmpLine)
+		detected = detected || pmpDetected
+		cleared = cleared || pmpCleared
 	}
 	if mapped.IsValid() && sharedSpace.Contains(mapped.Addr()) {
 		ev = append(ev, fmt.Sprintf("the mapped address %s is in 100.64.0.0/10: the server is inside the operator's network and sees the address before the operator's NAT", mapped.Addr()))
@@ -138,9 +154,7 @@ func OperatorNAT(hops []Hop, mapped netip.AddrPort, noNAT bool, declaredWAN neti
 	case pathKnown || cleared:
 		return false, OperatorNATNotDetected, ev
 	}
-	if len(ev) == 0 {
-		ev = append(ev, "no path evidence (no ICMP time-exceeded answers) and no declared WAN address")
-	}
+	ev = append(ev, "not enough evidence: no ICMP time-exceeded answer beyond the site's router, no declared WAN address and no external address from NAT-PMP")
 	return false, OperatorNATInconclusive, ev
 }
 

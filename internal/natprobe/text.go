@@ -63,7 +63,7 @@ func WriteText(w io.Writer, m *measurement.Measurement) error {
 					status += ", error " + t.Error
 				}
 			}
-			p("  %-14s %-40s %s\n", t.Name, t.Request, status)
+			p("  %-23s %-40s %s\n", t.Name, t.Request, status)
 		}
 	}
 	if len(m.Notes) > 0 {
