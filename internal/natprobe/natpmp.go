@@ -220,41 +220,41 @@ func runNATPMP(pn PMPNetwork, local netip.Addr, clk Clock) (func(context.Context
 //   - in 100.64.0.0/10 (RFC 6598) or RFC 1918 space: the router's WAN side is
 //     not on the internet, so a second NAT (the operator's) translates again;
 //   - public but not the address the server saw: another NAT translated it;
-//   - the address the server saw: the router's WAN is the public address, no
-//     second NAT. (A router that learns its "external" address by asking a
-//     STUN server itself, as miniupnpd's ext_perform_stun does, reports the
-//     operator's address instead; the path probe still shows such a NAT.)
+//   - the address the server saw: consistent with no second NAT, but not
+//     proof, so it decides nothing: a router that learns its "external"
+//     address by asking a STUN server itself (miniupnpd's ext_perform_stun)
+//     reports the operator's address even behind an operator NAT.
 //
 // No answer, or an answer with an error result, is said as such and never
 // decides anything.
-func pmpEvidence(r PMPResult, mapped netip.AddrPort) (detected, cleared bool, line string) {
+func pmpEvidence(r PMPResult, mapped netip.AddrPort) (detected bool, line string) {
 	if r.Err != "" {
-		return false, false, "NAT-PMP (RFC 6886): not asked: " + r.Err
+		return false, "NAT-PMP (RFC 6886): not asked: " + r.Err
 	}
 	if !r.Gateway.IsValid() {
-		return false, false, ""
+		return false, ""
 	}
 	gw := r.Gateway
 	switch {
 	case r.Refused:
-		return false, false, fmt.Sprintf("NAT-PMP (RFC 6886): the gateway %s did not answer (ICMP port unreachable on %d): no NAT-PMP server", gw, natpmpPort)
+		return false, fmt.Sprintf("NAT-PMP (RFC 6886): the gateway %s did not answer (ICMP port unreachable on %d): no NAT-PMP server", gw, natpmpPort)
 	case !r.Answered:
-		return false, false, fmt.Sprintf("NAT-PMP (RFC 6886): the gateway %s did not answer the external address request", gw)
+		return false, fmt.Sprintf("NAT-PMP (RFC 6886): the gateway %s did not answer the external address request", gw)
 	case r.Result != 0:
-		return false, false, fmt.Sprintf("NAT-PMP (RFC 6886): the gateway %s did not give its external address: result code %d (%s, §3.5)", gw, r.Result, resultText(r.Result))
+		return false, fmt.Sprintf("NAT-PMP (RFC 6886): the gateway %s did not give its external address: result code %d (%s, §3.5)", gw, r.Result, resultText(r.Result))
 	case !r.External.IsValid() || r.External.IsUnspecified():
-		return false, false, fmt.Sprintf("NAT-PMP (RFC 6886): the gateway %s reports no external address (0.0.0.0)", gw)
+		return false, fmt.Sprintf("NAT-PMP (RFC 6886): the gateway %s reports no external address (0.0.0.0)", gw)
 	}
 	ext := r.External
 	switch {
 	case nonPublic(ext):
-		return true, false, fmt.Sprintf("NAT-PMP (RFC 6886 §3.2): the router's external address %s is in %s: a second NAT (operator NAT) translates it", ext, rangeName(ext))
+		return true, fmt.Sprintf("NAT-PMP (RFC 6886 §3.2): the router's external address %s is in %s: a second NAT (operator NAT) translates it", ext, rangeName(ext))
 	case !mapped.IsValid():
-		return false, false, fmt.Sprintf("NAT-PMP (RFC 6886 §3.2): the router's external address is %s (public); no mapped address to compare it with", ext)
+		return false, fmt.Sprintf("NAT-PMP (RFC 6886 §3.2): the router's external address is %s (public); no mapped address to compare it with", ext)
 	case mapped.Addr() != ext:
-		return true, false, fmt.Sprintf("NAT-PMP (RFC 6886 §3.2): the router's external address %s is public but the server saw %s: a second NAT translated it", ext, mapped.Addr())
+		return true, fmt.Sprintf("NAT-PMP (RFC 6886 §3.2): the router's external address %s is public but the server saw %s: a second NAT translated it", ext, mapped.Addr())
 	}
-	return false, true, fmt.Sprintf("NAT-PMP (RFC 6886 §3.2): the router's external address %s is the address the server saw: its WAN side is the public address", ext)
+	return false, fmt.Sprintf("NAT-PMP (RFC 6886 §3.2): the router's external address %s is the address the server saw: consistent with no second NAT, not proof of it (a router may learn that address by STUN)", ext)
 }
 
 // parseRouteTable finds the IPv4 default gateway in the text of Linux's

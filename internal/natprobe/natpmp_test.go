@@ -154,13 +154,13 @@ func TestNATPMPAnswers(t *testing.T) {
 	cases := []struct {
 		name              string
 		ext               string
-		detected, cleared bool
+		detected bool
 		want              []string
 	}{
-		{"CGN address", "100.64.0.2", true, false, []string{"100.64.0.2", "RFC 6598", "second NAT"}},
-		{"private address", "192.168.100.7", true, false, []string{"192.168.100.7", "RFC 1918", "second NAT"}},
-		{"equal to the mapped address", "198.51.100.2", false, true, []string{"198.51.100.2", "the address the server saw"}},
-		{"public but different", "203.0.113.9", true, false, []string{"203.0.113.9", "198.51.100.2", "second NAT"}},
+		{"CGN address", "100.64.0.2", true, []string{"100.64.0.2", "RFC 6598", "second NAT"}},
+		{"private address", "192.168.100.7", true, []string{"192.168.100.7", "RFC 1918", "second NAT"}},
+		{"equal to the mapped address", "198.51.100.2", false, []string{"198.51.100.2", "the address the server saw", "not proof"}},
+		{"public but different", "203.0.113.9", true, []string{"203.0.113.9", "198.51.100.2", "second NAT"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -168,9 +168,9 @@ func TestNATPMPAnswers(t *testing.T) {
 			if !r.Answered || r.Result != 0 || r.External != netip.MustParseAddr(c.ext) {
 				t.Fatalf("got %+v", r)
 			}
-			d, cl, line := pmpEvidence(r, pmpMapped)
-			if d != c.detected || cl != c.cleared {
-				t.Errorf("detected=%v cleared=%v, want %v %v (%s)", d, cl, c.detected, c.cleared, line)
+			d, line := pmpEvidence(r, pmpMapped)
+			if d != c.detected {
+				t.Errorf("detected=%v, want %v (%s)", d, c.detected, line)
 			}
 			for _, w := range append(c.want, "RFC 6886") {
 				if !strings.Contains(line, w) {
@@ -207,9 +207,9 @@ func TestNATPMPMalformed(t *testing.T) {
 			if conn.copies() != testSchedule.Rc {
 				t.Errorf("%d copies: a discarded answer must not end the request", conn.copies())
 			}
-			d, cl, line := pmpEvidence(r, pmpMapped)
-			if d || cl || !strings.Contains(line, "did not answer") {
-				t.Errorf("evidence %v %v %q", d, cl, line)
+			d, line := pmpEvidence(r, pmpMapped)
+			if d || !strings.Contains(line, "did not answer") {
+				t.Errorf("evidence %v %q", d, line)
 			}
 		})
 	}
@@ -229,9 +229,9 @@ func TestNATPMPErrorResult(t *testing.T) {
 		if !r.Answered || r.Result != code || r.External.IsValid() {
 			t.Errorf("code %d: %+v", code, r)
 		}
-		d, cl, line := pmpEvidence(r, pmpMapped)
-		if d || cl || !strings.Contains(line, name) {
-			t.Errorf("code %d: %v %v %q", code, d, cl, line)
+		d, line := pmpEvidence(r, pmpMapped)
+		if d || !strings.Contains(line, name) {
+			t.Errorf("code %d: %v %q", code, d, line)
 		}
 		tt, ok := pmpTest(r)
 		if !ok || !tt.Answered || tt.Mapped != "" || !strings.Contains(tt.Error, name) {
@@ -240,7 +240,7 @@ func TestNATPMPErrorResult(t *testing.T) {
 	}
 	// Success with 0.0.0.0: no address either.
 	r := query(newPMPConn(every(fromGW(okAnswer("0.0.0.0")))))
-	if d, cl, _ := pmpEvidence(r, pmpMapped); d || cl {
+	if d, _ := pmpEvidence(r, pmpMapped); d {
 		t.Errorf("0.0.0.0 decided something: %+v", r)
 	}
 }
@@ -253,7 +253,7 @@ func TestNATPMPNoAnswer(t *testing.T) {
 	if d := time.Since(start); d < testSchedule.total() || d > testSchedule.total()+200*time.Millisecond {
 		t.Errorf("unanswered request took %v, schedule %v", d, testSchedule.total())
 	}
-	if _, _, line := pmpEvidence(r, pmpMapped); !strings.Contains(line, "10.0.1.1 did not answer") {
+	if _, line := pmpEvidence(r, pmpMapped); !strings.Contains(line, "10.0.1.1 did not answer") {
 		t.Errorf("evidence %q", line)
 	}
 
@@ -264,8 +264,8 @@ func TestNATPMPNoAnswer(t *testing.T) {
 	if !r.Refused || r.Answered || time.Since(start) > testSchedule.total()/2 {
 		t.Errorf("refused: %+v after %v", r, time.Since(start))
 	}
-	if d, cl, line := pmpEvidence(r, pmpMapped); d || cl || !strings.Contains(line, "port unreachable") {
-		t.Errorf("refused evidence %v %v %q", d, cl, line)
+	if d, line := pmpEvidence(r, pmpMapped); d || !strings.Contains(line, "port unreachable") {
+		t.Errorf("refused evidence %v %q", d, line)
 	}
 
 	// A context that ends first ends the request.
@@ -392,7 +392,7 @@ func TestOperatorNATWithNATPMP(t *testing.T) {
 		{"ICMP filtered, router in 100.64/10", silentPath, answered("100.64.0.2"), true, OperatorNATDetected, "RFC 6598"},
 		{"ICMP filtered, router in RFC 1918", silentPath, answered("10.20.30.40"), true, OperatorNATDetected, "RFC 1918"},
 		{"ICMP filtered, public router address != mapped", silentPath, answered("203.0.113.9"), true, OperatorNATDetected, "second NAT"},
-		{"ICMP filtered, router address = mapped", silentPath, answered("198.51.100.2"), false, OperatorNATNotDetected, "the address the server saw"},
+		{"ICMP filtered, router address = mapped", silentPath, answered("198.51.100.2"), false, OperatorNATInconclusive, "not proof"},
 		{"ICMP filtered, NAT-PMP silent", silentPath, PMPResult{Gateway: pmpGW, Sent: true}, false, OperatorNATInconclusive, "did not answer"},
 		{"ICMP filtered, NAT-PMP error", silentPath, PMPResult{Gateway: pmpGW, Sent: true, Answered: true, Result: 3}, false, OperatorNATInconclusive, "Network Failure"},
 		{"ICMP filtered, NAT-PMP refused", silentPath, PMPResult{Gateway: pmpGW, Sent: true, Refused: true}, false, OperatorNATInconclusive, "port unreachable"},
@@ -448,10 +448,12 @@ func TestProbeNATPMP(t *testing.T) {
 		t.Errorf("tests %+v, last want %+v", m.Tests, want)
 	}
 
-	// The router's own address is what the server saw: no operator NAT.
+	// The router's own address is what the server saw: consistent with no
+	// operator NAT, but not proof of it, so with a silent path it stays
+	// inconclusive.
 	same := fakePMPNet{gw: pmpGW, conn: newPMPConn(every(fromGW(okAnswer("198.51.100.2"))))}
 	m = probeFakePMP(t, newFakeNet(EI, APD), silent, same)
-	if m.OperatorNAT || m.OperatorNATResult != OperatorNATNotDetected {
+	if m.OperatorNAT || m.OperatorNATResult != OperatorNATInconclusive {
 		t.Errorf("equal: operator_nat %v %s %q", m.OperatorNAT, m.OperatorNATResult, m.OperatorNATEvidence)
 	}
 

@@ -286,7 +286,7 @@ func Probe(ctx context.Context, o Options) (*measurement.Measurement, error) {
 		m.OperatorNATEvidence = []string{"UDP is blocked: the path could not be examined"}
 		// The gateway is on the LAN: NAT-PMP may still answer, and a
 		// non-public external address is a second NAT whatever the server.
-		if detected, _, line := pmpEvidence(pmp, netip.AddrPort{}); line != "" {
+		if detected, line := pmpEvidence(pmp, netip.AddrPort{}); line != "" {
 			m.OperatorNATEvidence = append(m.OperatorNATEvidence, line)
 			if detected {
 				m.OperatorNAT, m.OperatorNATResult = true, OperatorNATDetected

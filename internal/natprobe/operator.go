@@ -69,7 +69,7 @@ func nonPublic(a netip.Addr) bool { return sharedSpace.Contains(a) || isPrivate(
 //     address the server saw, means another NAT translated it;
 //   - the router's external address, asked with NAT-PMP (RFC 6886 §3.2):
 //     non-public, or public but not the mapped address, means a second NAT;
-//     the mapped address itself means none (see pmpEvidence). It detects an
+//     the mapped address itself decides nothing (see pmpEvidence). It detects an
 //     operator NAT even where ICMP time-exceeded is filtered and the path
 //     probe sees nothing;
 //   - the mapped address itself in 100.64.0.0/10: the server sits inside the
@@ -79,7 +79,7 @@ func nonPublic(a netip.Addr) bool { return sharedSpace.Contains(a) || isPrivate(
 // there is no operator NAT to find.
 func OperatorNAT(hops []Hop, mapped netip.AddrPort, noNAT bool, declaredWAN netip.Addr, pmp PMPResult) (bool, string, []string) {
 	var ev []string
-	pmpDetected, pmpCleared, pmpLine := pmpEvidence(pmp, mapped)
+	pmpDetected, pmpLine := pmpEvidence(pmp, mapped)
 	if noNAT {
 		ev = []string{"no NAT: the host's own address is the mapped address"}
 		if pmpLine != "" {
@@ -104,7 +104,6 @@ func OperatorNAT(hops []Hop, mapped netip.AddrPort, noNAT bool, declaredWAN neti
 	if pmpLine != "" {
 		ev = append(ev, pmpLine)
 		detected = detected || pmpDetected
-		cleared = cleared || pmpCleared
 	}
 	if mapped.IsValid() && sharedSpace.Contains(mapped.Addr()) {
 		ev = append(ev, fmt.Sprintf("the mapped address %s is in 100.64.0.0/10: the server is inside the operator's network and sees the address before the operator's NAT", mapped.Addr()))
