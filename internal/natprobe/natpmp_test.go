@@ -152,10 +152,10 @@ func TestNATPMPRequest(t *testing.T) {
 // TestNATPMPAnswers: well-formed answers and how each reads as evidence.
 func TestNATPMPAnswers(t *testing.T) {
 	cases := []struct {
-		name              string
-		ext               string
+		name     string
+		ext      string
 		detected bool
-		want              []string
+		want     []string
 	}{
 		{"CGN address", "100.64.0.2", true, []string{"100.64.0.2", "RFC 6598", "second NAT"}},
 		{"private address", "192.168.100.7", true, []string{"192.168.100.7", "RFC 1918", "second NAT"}},
