@@ -12,8 +12,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"github.com/pion/stun/v2"
 )
 
 var natpmpSeq atomic.Int64
@@ -184,37 +182,10 @@ func (l *Lab) StartPlainSTUN(ns *NS, addr netip.Addr, port uint16) netip.AddrPor
 	ap := netip.AddrPortFrom(addr, port)
 	var last error
 	if !WaitFor(10*time.Second, func() bool {
-		last = ns.Do(func() error { return stunAnswers(ap) })
+		last = ns.Do(func() error { _, err := stunAnswers(ap); return err })
 		return last == nil
 	}) {
 		l.t.Fatalf("turnserver in %s not ready: %v\n%s", ns.name, last, p.Log())
 	}
 	return ap
-}
-
-// stunAnswers sends one Binding request and waits for a success answer.
-func stunAnswers(server netip.AddrPort) error {
-	c, err := net.ListenUDP("udp4", nil)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	req := stun.MustBuild(stun.TransactionID, stun.BindingRequest)
-	if _, err := c.WriteToUDPAddrPort(req.Raw, server); err != nil {
-		return err
-	}
-	_ = c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
-	buf := make([]byte, 1500)
-	n, _, err := c.ReadFromUDPAddrPort(buf)
-	if err != nil {
-		return err
-	}
-	m := &stun.Message{Raw: buf[:n]}
-	if err := m.Decode(); err != nil {
-		return err
-	}
-	if m.Type != stun.BindingSuccess {
-		return fmt.Errorf("answer %s, want a Binding success", m.Type)
-	}
-	return nil
 }

@@ -60,26 +60,38 @@ func (l *Lab) StartSTUNServer(ns *NS, primary, alt netip.Addr, port uint16) *STU
 	return s
 }
 
-// stunReady sends one Binding request and checks the answer names alt as
-// OTHER-ADDRESS (RFC 5780 §7.4).
-func stunReady(server, alt netip.AddrPort) error {
+// stunAnswers sends one Binding request and returns the success answer.
+func stunAnswers(server netip.AddrPort) (*stun.Message, error) {
 	c, err := net.ListenUDP("udp4", nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer c.Close()
 	req := stun.MustBuild(stun.TransactionID, stun.BindingRequest)
 	if _, err := c.WriteToUDPAddrPort(req.Raw, server); err != nil {
-		return err
+		return nil, err
 	}
 	_ = c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
 	buf := make([]byte, 1500)
 	n, _, err := c.ReadFromUDPAddrPort(buf)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	m := &stun.Message{Raw: buf[:n]}
 	if err := m.Decode(); err != nil {
+		return nil, err
+	}
+	if m.Type != stun.BindingSuccess {
+		return nil, fmt.Errorf("answer %s, want a Binding success", m.Type)
+	}
+	return m, nil
+}
+
+// stunReady checks the server answers and names alt as OTHER-ADDRESS
+// (RFC 5780 §7.4).
+func stunReady(server, alt netip.AddrPort) error {
+	m, err := stunAnswers(server)
+	if err != nil {
 		return err
 	}
 	var other stun.OtherAddress
