@@ -286,22 +286,14 @@ func TestLabPAT(t *testing.T) {
 
 	// Without the ruleset the router forwards everything: the refusals below
 	// are the ruleset's doing, not a routing mistake of the lab.
-	for _, c := range []struct {
-		from *lab.NS
-		to   string
-		want string
-	}{
-		{client, "192.168.50.10:8000", "service-8000"},
-		{outsider, "192.168.50.10:8000", "service-8000"},
-		{lanHost, "192.168.50.10:8000", "service-8000"},
-		{lanHost, "198.51.100.10:9000", "internet-9000"},
-		{device, "203.0.113.10:9000", "internet2-9000"},
-		{client, "198.51.100.23:40009", "lan-9000"},
-	} {
-		if !lab.WaitFor(5*time.Second, func() bool { return dial(c.from, c.to) == c.want }) {
-			t.Fatalf("lab routing is broken: %s cannot reach %s before the ruleset", c.from.Name(), c.to)
-		}
-	}
+	requireRoutes(t, "tcp4", []dialCase{
+		{"", client, "192.168.50.10:8000", "service-8000"},
+		{"", outsider, "192.168.50.10:8000", "service-8000"},
+		{"", lanHost, "192.168.50.10:8000", "service-8000"},
+		{"", lanHost, "198.51.100.10:9000", "internet-9000"},
+		{"", device, "203.0.113.10:9000", "internet2-9000"},
+		{"", client, "198.51.100.23:40009", "lan-9000"},
+	})
 
 	rs := mustBuild(t, sp, plan.ModePAT)
 	// The defect this ruleset's shape fixes: with `policy drop` on the
@@ -315,12 +307,7 @@ func TestLabPAT(t *testing.T) {
 	if _, err := Apply(connIn(t, router), rs, false); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct {
-		name   string
-		from   *lab.NS
-		to     string
-		expect string // "" means no connection
-	}{
+	expectDials(t, "tcp4", []dialCase{ // want "" means no connection
 		{"external port reaches the service", client, "198.51.100.23:40001", "service-37777"},
 		{"default port stays closed from outside", client, "198.51.100.23:37777", ""},
 		{"another external port stays closed", client, "198.51.100.23:40002", ""},
@@ -333,12 +320,7 @@ func TestLabPAT(t *testing.T) {
 		{"the LAN still reaches the internet", lanHost, "198.51.100.10:9000", "internet-9000"},
 		{"the LAN still reaches the other uplink", lanHost, "203.0.113.10:9000", "internet2-9000"},
 		{"the exposed device still reaches the internet", device, "198.51.100.10:9000", "internet-9000"},
-	} {
-		got := dial(c.from, c.to)
-		if got != c.expect {
-			t.Errorf("%s: %s → %s read %q, want %q", c.name, c.from.Name(), c.to, got, c.expect)
-		}
-	}
+	})
 	if out := router.MustRun("nft", "list", "table", "ip", "customer"); !strings.Contains(out, "masquerade") {
 		t.Errorf("apply touched the router's own table:\n%s", out)
 	}
@@ -389,15 +371,11 @@ func TestLabIPv6(t *testing.T) {
 	// Before the ruleset both sides reach the device directly (which also
 	// warms the neighbour caches: the first IPv6 resolution can take a
 	// second, longer than the dial timeout).
-	for _, from := range []*lab.NS{client, outsider} {
-		if !lab.WaitFor(5*time.Second, func() bool { return dialNet(from, "tcp6", "[2001:db8:20::108]:37777") == "service-37777" }) {
-			t.Fatalf("lab routing is broken: %s cannot reach the device before the ruleset", from.Name())
-		}
-	}
-
-	if !lab.WaitFor(5*time.Second, func() bool { return dialNet(device, "tcp6", "[2001:db8:1::10]:9000") == "internet-9000" }) {
-		t.Fatal("lab routing is broken: the device cannot reach the internet before the ruleset")
-	}
+	requireRoutes(t, "tcp6", []dialCase{
+		{"", client, "[2001:db8:20::108]:37777", "service-37777"},
+		{"", outsider, "[2001:db8:20::108]:37777", "service-37777"},
+		{"", device, "[2001:db8:1::10]:9000", "internet-9000"},
+	})
 
 	sp := &plan.SitePlan{Site: sampleSite("lab"), Name: "lab"}
 	sp.Site.Clients.Sources = []string{"2001:db8:1::/64", "2001:db8:100::/48", "198.51.100.0/24"}
@@ -412,22 +390,13 @@ func TestLabIPv6(t *testing.T) {
 	if _, err := Apply(connIn(t, router), rs, false); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct {
-		name   string
-		from   *lab.NS
-		to     string
-		expect string
-	}{
+	expectDials(t, "tcp6", []dialCase{
 		{"external port reaches the service port", client, "[2001:db8:20::108]:40101", "service-37777"},
 		{"the service port is closed from outside", client, "[2001:db8:20::108]:37777", ""},
 		{"a source outside the allowed list is refused", outsider, "[2001:db8:20::108]:40101", ""},
 		{"the device still opens connections to the internet", device, "[2001:db8:1::10]:9000", "internet-9000"},
 		{"and to the other uplink", device, "[2001:db8:2::10]:9000", "internet2-9000"},
-	} {
-		if got := dialNet(c.from, "tcp6", c.to); got != c.expect {
-			t.Errorf("%s: %s → %s read %q, want %q", c.name, c.from.Name(), c.to, got, c.expect)
-		}
-	}
+	})
 }
 
 // TestLabVPN checks the vpn mode on the site's gateway, which also routes
@@ -459,19 +428,11 @@ func TestLabVPN(t *testing.T) {
 	}
 	listen(t, inet, "203.0.113.10:9000", "internet-9000")
 	listen(t, hub, "10.99.0.2:9000", "hub-9000")
-	for _, c := range []struct {
-		from *lab.NS
-		to   string
-		want string
-	}{
-		{hub, "192.168.60.10:8000", "service-8000"},
-		{hub, "203.0.113.10:9000", "internet-9000"},
-		{device, "203.0.113.10:9000", "internet-9000"},
-	} {
-		if !lab.WaitFor(5*time.Second, func() bool { return dial(c.from, c.to) == c.want }) {
-			t.Fatalf("lab routing is broken: %s cannot reach %s before the ruleset", c.from.Name(), c.to)
-		}
-	}
+	requireRoutes(t, "tcp4", []dialCase{
+		{"", hub, "192.168.60.10:8000", "service-8000"},
+		{"", hub, "203.0.113.10:9000", "internet-9000"},
+		{"", device, "203.0.113.10:9000", "internet-9000"},
+	})
 
 	s := sampleSite("lab")
 	s.Devices = []site.Device{{Name: "nvr", IPv4: "192.168.60.10", Services: []site.Service{{Name: "main", Protocol: "tcp", Port: 37777}}}}
@@ -483,22 +444,13 @@ func TestLabVPN(t *testing.T) {
 	if _, err := Apply(connIn(t, gw), rs, false); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct {
-		name   string
-		from   *lab.NS
-		to     string
-		expect string
-	}{
+	expectDials(t, "tcp4", []dialCase{
 		{"the tunnel reaches the device service", hub, "192.168.60.10:37777", "service-37777"},
 		{"another port from the tunnel is refused", hub, "192.168.60.10:8000", ""},
 		{"the tunnel cannot go through to the internet", hub, "203.0.113.10:9000", ""},
 		{"the LAN still reaches the internet", device, "203.0.113.10:9000", "internet-9000"},
 		{"the LAN still reaches the hub side", device, "10.99.0.2:9000", "hub-9000"},
-	} {
-		if got := dial(c.from, c.to); got != c.expect {
-			t.Errorf("%s: %s → %s read %q, want %q", c.name, c.from.Name(), c.to, got, c.expect)
-		}
-	}
+	})
 }
 
 func listen6(t *testing.T, ns *lab.NS, addr, banner string) { listenNet(t, ns, "tcp6", addr, banner) }
@@ -529,6 +481,37 @@ func listenNet(t *testing.T, ns *lab.NS, network, addr, banner string) {
 // dial connects from ns and returns what the server sent, "" when the
 // connection is refused or times out.
 func dial(ns *lab.NS, addr string) string { return dialNet(ns, "tcp4", addr) }
+
+// dialCase is one connection attempt and the banner it must read ("" means
+// no connection).
+type dialCase struct {
+	name string
+	from *lab.NS
+	to   string
+	want string
+}
+
+// requireRoutes proves the lab routes before a ruleset is loaded, so the
+// refusals checked afterwards are the ruleset's doing. It waits, because
+// the first connection may wait for neighbour resolution.
+func requireRoutes(t *testing.T, network string, cases []dialCase) {
+	t.Helper()
+	for _, c := range cases {
+		if !lab.WaitFor(5*time.Second, func() bool { return dialNet(c.from, network, c.to) == c.want }) {
+			t.Fatalf("lab routing is broken: %s cannot reach %s before the ruleset", c.from.Name(), c.to)
+		}
+	}
+}
+
+// expectDials checks each connection once, with the ruleset loaded.
+func expectDials(t *testing.T, network string, cases []dialCase) {
+	t.Helper()
+	for _, c := range cases {
+		if got := dialNet(c.from, network, c.to); got != c.want {
+			t.Errorf("%s: %s → %s read %q, want %q", c.name, c.from.Name(), c.to, got, c.want)
+		}
+	}
+}
 
 func dialNet(ns *lab.NS, network, addr string) string {
 	var got string
