@@ -221,9 +221,6 @@ type Proc struct {
 	log syncBuffer
 }
 
-// PID is the process's PID.
-func (p *Proc) PID() int { return p.cmd.Process.Pid }
-
 // Log returns what the process printed so far.
 func (p *Proc) Log() string { return p.log.String() }
 
