@@ -60,8 +60,6 @@ var _ generators.Generator = Generator{}
 // Name implements generators.Generator.
 func (Generator) Name() string { return "wireguard" }
 
-var validName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
-
 // Generate implements generators.Generator for mode vpn; other modes get nil.
 // A missing or malformed value (hub, hub key, tunnel, the site's tunnel
 // address, its key pair reference) is an error naming the field.
@@ -98,7 +96,7 @@ type config struct {
 
 func newConfig(sp *plan.SitePlan) (*config, error) {
 	s := sp.Site
-	if !validName.MatchString(s.Name) {
+	if !site.ValidName(s.Name) {
 		return nil, fmt.Errorf("site name %q is not an identifier", s.Name)
 	}
 	v := s.VPN

@@ -18,6 +18,10 @@ import (
 	"github.com/p2pplan/p2pplan/internal/measurement"
 )
 
+// ValidName reports whether name follows SPEC §3's identifier rule; every
+// package that takes a site, device or service name checks it with this.
+func ValidName(name string) bool { return nameRE.MatchString(name) }
+
 // nameRE is the identifier rule of SPEC §3: names end up in file names,
 // nftables comments and WireGuard files.
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
@@ -213,7 +217,7 @@ func (d *decoder) label(blk *hcl.Block, kind string) (string, bool) {
 // name checks a block's name (its label, or a for_each site's generated
 // name), reporting at the label.
 func (d *decoder) name(blk *hcl.Block, name, kind string) (string, bool) {
-	if !nameRE.MatchString(name) {
+	if !ValidName(name) {
 		d.errorf(blk.LabelRanges[0], "Invalid "+kind+" name",
 			"The %s name %q is not an identifier: use 1 to 63 characters from a-z, 0-9, '_' and '-', starting with a letter or digit.", kind, name)
 		return name, false

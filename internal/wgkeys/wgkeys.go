@@ -14,19 +14,18 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
+
+	"github.com/p2pplan/p2pplan/internal/site"
 )
 
-// validName is the site name syntax (SPEC §3); checked again here because a
-// name becomes a file name and must never climb out of the directory.
-var validName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
-
 // ErrInvalidName is wrapped by every error about a name (bad input, as
-// opposed to a file problem), so a command can choose its exit code.
+// opposed to a file problem), so a command can choose its exit code. Names
+// are checked here too (site.ValidName, SPEC §3) because a name becomes a
+// file name and must never climb out of the directory.
 var ErrInvalidName = errors.New("not a site name ([a-z0-9][a-z0-9_-]{0,62})")
 
 // File modes: private key readable by its owner only (wg itself warns about
@@ -75,7 +74,7 @@ func (s Secret) encode() []byte { return []byte(s.key.String() + "\n") }
 // LoadPrivate reads name's private key from dir (for a caller that must
 // configure a device itself; it stays redacted wherever it is printed).
 func LoadPrivate(dir, name string) (Secret, error) {
-	if !validName.MatchString(name) {
+	if !site.ValidName(name) {
 		return Secret{}, fmt.Errorf("wgkeys: %q: %w", name, ErrInvalidName)
 	}
 	return loadPrivate(filepath.Join(dir, name+".key"))
@@ -92,7 +91,7 @@ func Generate(dir string, names []string) ([]Pair, error) {
 	}
 	uniq := map[string]bool{}
 	for _, n := range names {
-		if !validName.MatchString(n) {
+		if !site.ValidName(n) {
 			return nil, fmt.Errorf("wgkeys: %q: %w", n, ErrInvalidName)
 		}
 		uniq[n] = true
@@ -180,7 +179,7 @@ func loadPrivate(path string) (Secret, error) {
 // LoadPublic returns the base64 public key of name in dir, from <name>.pub,
 // or derived from <name>.key when the .pub file is missing.
 func LoadPublic(dir, name string) (string, error) {
-	if !validName.MatchString(name) {
+	if !site.ValidName(name) {
 		return "", fmt.Errorf("wgkeys: %q: %w", name, ErrInvalidName)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, name+".pub"))
